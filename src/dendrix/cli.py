@@ -1,0 +1,128 @@
+"""The ``dendrix`` command: ``reproduce``, ``theory`` and ``list``.
+
+Run ``dendrix --help`` or ``dendrix <command> --help`` for the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from dendrix import __version__
+
+__all__ = ["main"]
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [line.format(*header), line.format(*("-" * w for w in widths))]
+    out += [line.format(*row) for row in rows]
+    return "\n".join(out)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from dendrix.recipes import RECIPES
+
+    rows = [(name, r.title, r.paper) for name, r in RECIPES.items()]
+    print(_table(("recipe", "what it reproduces", "paper"), rows))
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from dendrix.recipes import RECIPES, run_recipe
+    from dendrix.recipes.base import claims_table, update_readme
+
+    names = args.names or RECIPES.names()
+    unknown = [n for n in names if n not in RECIPES]
+    if unknown:
+        print(
+            f"dendrix reproduce: unknown recipe(s) {', '.join(unknown)}; "
+            f"available: {', '.join(RECIPES.names())}",
+            file=sys.stderr,
+        )
+        return 2
+    if args.update_readme and args.quick:
+        print(
+            "dendrix reproduce: --update-readme quotes full runs only; drop --quick",
+            file=sys.stderr,
+        )
+        return 2
+    records = []
+    for name in names:
+        if not args.json:
+            print(f"running {name}{' (quick)' if args.quick else ''} ...", file=sys.stderr)
+        records.append(run_recipe(name, quick=args.quick, out_dir=args.out))
+    if args.update_readme:
+        update_readme(args.update_readme, args.out)
+    if args.json:
+        print(json.dumps(records, indent=2))
+    else:
+        header = ("recipe", "metric", "paper claim", "measured", "status")
+        print(_table(header, claims_table(records)))
+        where = f"{args.out}/quick" if args.quick else args.out
+        print(f"\nresults: {where}/<recipe>.json, figures and {where}/REPORT.md")
+    return 0
+
+
+def _cmd_theory(args: argparse.Namespace) -> int:
+    from dendrix.recipes import run_recipe
+
+    rec = run_recipe("sdr-theory", quick=args.quick, out_dir=args.out)
+    rows = [(k, f"{v:.6g}" if isinstance(v, float) else str(v)) for k, v in rec["metrics"].items()]
+    print(_table(("quantity", "value"), rows))
+    where = f"{args.out}/quick" if args.quick else args.out
+    print("\nfigures: " + ", ".join(f"{where}/{f}" for f in rec["figures"]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dendrix",
+        description="Biologically grounded neurons for PyTorch: run the paper reproductions.",
+    )
+    parser.add_argument("--version", action="version", version=f"dendrix {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    rep = sub.add_parser(
+        "reproduce",
+        help="run recipes and compare with the papers",
+        description="Run recipes (all when no NAME is given), print 'paper claim | measured | "
+        "status', write <out>/<name>.json, figures and REPORT.md (under <out>/quick/ with "
+        "--quick).",
+    )
+    rep.add_argument("names", nargs="*", metavar="NAME", help="recipes to run (see 'list')")
+    rep.add_argument("--quick", action="store_true", help="small budget: minutes on 2 CPUs")
+    rep.add_argument("--json", action="store_true", help="print the result records as JSON")
+    rep.add_argument("--out", default="results", help="results directory (default: results)")
+    rep.add_argument(
+        "--update-readme",
+        metavar="README",
+        help="rewrite the results table of this README from the result files in --out",
+    )
+    rep.set_defaults(func=_cmd_reproduce)
+
+    th = sub.add_parser(
+        "theory",
+        help="SDR / dendrite theory: key values and curves",
+        description="Print the false-match, noise and union figures of Ahmad & Hawkins 2016 "
+        "and write their curves as PNG (the 'sdr-theory' recipe).",
+    )
+    th.add_argument("--quick", action="store_true", help="fewer Monte Carlo trials")
+    th.add_argument("--out", default="results", help="results directory (default: results)")
+    th.set_defaults(func=_cmd_theory)
+
+    ls = sub.add_parser("list", help="list the recipes", description="List registered recipes.")
+    ls.set_defaults(func=_cmd_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""The `dendrix` command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dendrix import __version__
+from dendrix.cli import main
+
+
+def test_version_flag_prints_the_package_version(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"dendrix {__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["reproduce"], ["theory"], ["list"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    assert "usage: dendrix" in capsys.readouterr().out
+
+
+def test_list_names_the_registered_recipes(capsys):
+    assert main(["list"]) == 0
+    assert "sdr-theory" in capsys.readouterr().out
+
+
+def test_unknown_recipe_is_an_error_listing_the_available_ones(capsys, tmp_path):
+    assert main(["reproduce", "no-such-recipe", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no-such-recipe" in err and "sdr-theory" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_reproduce_quick_prints_the_claims_table_and_writes_results(capsys, tmp_path):
+    assert main(["reproduce", "sdr-theory", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "paper claim" in out and "false_match_n4000_a128_s24_theta12" in out
+    assert (tmp_path / "quick" / "sdr-theory.json").is_file()
+    assert (tmp_path / "quick" / "REPORT.md").is_file()
+    assert len(list((tmp_path / "quick" / "figures").glob("sdr-theory-*.png"))) == 3
+
+
+def test_reproduce_json_prints_machine_readable_records(capsys, tmp_path):
+    assert main(["reproduce", "sdr-theory", "--quick", "--json", "--out", str(tmp_path)]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in records] == ["sdr-theory"] and records[0]["quick"] is True
+
+
+def test_theory_prints_the_key_values(capsys, tmp_path):
+    assert main(["theory", "--quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "false_negative_a128_s30_theta12_v64" in out and "figures:" in out

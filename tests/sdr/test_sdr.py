@@ -43,6 +43,13 @@ def test_active_count_and_sparsity_count_cells_per_sample():
     assert x.sparsity().tolist() == pytest.approx([0.2, 0.05])
 
 
+def test_repr_names_size_batch_and_active_counts_even_for_an_empty_batch():
+    assert repr(SDR.from_indices([[1, 2], [3]], 8)) == (
+        "SDR(size=8, batch_shape=(2,), active=1..2, device=cpu)"
+    )
+    assert "empty batch" in repr(SDR.zeros(8, (0,)))
+
+
 def test_concatenate_offsets_the_cells_of_later_fields():
     joined = SDR.concatenate([SDR.from_indices([1], 3), SDR.from_indices([0, 2], 4)])
     assert joined.size == 7

@@ -255,7 +255,12 @@ class SDR:
     def __repr__(self) -> str:
         batch = f", batch_shape={self.batch_shape}" if self.batch_shape else ""
         counts = self.active_count()
-        active = int(counts) if counts.ndim == 0 else f"{int(counts.min())}..{int(counts.max())}"
+        if counts.ndim == 0:
+            active = str(int(counts))
+        elif counts.numel() == 0:
+            active = "none (empty batch)"
+        else:
+            active = f"{int(counts.min())}..{int(counts.max())}"
         return f"SDR(size={self.size}{batch}, active={active}, device={self.device.type})"
 
     # -- set algebra ----------------------------------------------------------------------

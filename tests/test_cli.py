@@ -38,18 +38,25 @@ def test_unknown_recipe_is_an_error_listing_the_available_ones(capsys, tmp_path)
 
 
 def test_reproduce_quick_prints_the_claims_table_and_writes_results(capsys, tmp_path):
-    assert main(["reproduce", "sdr-theory", "--quick", "--out", str(tmp_path)]) == 0
+    assert main(["reproduce", "kwinners-boosting", "--quick", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "paper claim" in out and "false_match_n4000_a128_s24_theta12" in out
-    assert (tmp_path / "quick" / "sdr-theory.json").is_file()
-    assert (tmp_path / "quick" / "REPORT.md").is_file()
-    assert len(list((tmp_path / "quick" / "figures").glob("sdr-theory-*.png"))) == 3
+    assert "paper claim" in out and "min_duty_ratio_beta20" in out
+    assert (tmp_path / "quick" / "kwinners-boosting.json").is_file()
+    assert "kwinners-boosting" in (tmp_path / "quick" / "REPORT.md").read_text()
+    assert list((tmp_path / "quick" / "figures").glob("kwinners-boosting-*.png"))
 
 
 def test_reproduce_json_prints_machine_readable_records(capsys, tmp_path):
-    assert main(["reproduce", "sdr-theory", "--quick", "--json", "--out", str(tmp_path)]) == 0
+    args = ["reproduce", "kwinners-boosting", "--quick", "--json", "--out", str(tmp_path)]
+    assert main(args) == 0
     records = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in records] == ["sdr-theory"] and records[0]["quick"] is True
+    assert [r["name"] for r in records] == ["kwinners-boosting"] and records[0]["quick"] is True
+
+
+def test_update_readme_refuses_quick_runs(capsys, tmp_path):
+    args = ["reproduce", "--quick", "--update-readme", "README.md", "--out", str(tmp_path)]
+    assert main(args) == 2
+    assert "full runs only" in capsys.readouterr().err
 
 
 def test_theory_prints_the_key_values(capsys, tmp_path):

@@ -13,6 +13,7 @@ from dendrix.sdr.kwinners import (
     KWinners2d,
     KWinners2dConfig,
     KWinnersConfig,
+    compute_boost_factors,
     kwinners,
     kwinners2d,
 )
@@ -421,6 +422,12 @@ def test_bad_forward_input_raises_naming_the_argument(layer, x, error, name):
         layer(x)
 
 
+def test_boost_factors_follow_the_exponential_rule():
+    # b = exp(beta * (a - d)): d = a gives 1, d = 0 gives exp(beta * a), d = 1 exp(-beta (1-a))
+    b = compute_boost_factors(torch.tensor([0.25, 0.0, 1.0]), 0.25, 2.0)
+    assert b.tolist() == pytest.approx([1.0, 1.6487212707, 0.2231301601])
+
+
 @pytest.mark.parametrize(
     ("call", "error", "name"),
     [
@@ -432,6 +439,9 @@ def test_bad_forward_input_raises_naming_the_argument(layer, x, error, name):
         ),
         (lambda: kwinners2d(torch.zeros(1, 3, 2, 2), k=4, local=True), ValueError, "k must"),
         (lambda: kwinners2d(torch.zeros(1, 3, 2), k=1), ValueError, "x must have 4"),
+        (lambda: compute_boost_factors([0.1], 0.1, 1.0), TypeError, "duty_cycle"),
+        (lambda: compute_boost_factors(torch.zeros(3), 2.0, 1.0), ValueError, "target_density"),
+        (lambda: compute_boost_factors(torch.zeros(3), 0.1, -1.0), ValueError, "boost_strength"),
     ],
 )
 def test_bad_functional_arguments_raise_naming_the_argument(call, error, name):

@@ -230,6 +230,7 @@ def run_recipe(
             "machine": machine_description(),
         },
     }
+    record = json.loads(json.dumps(record, allow_nan=False))  # return exactly what is written
     atomic_write_json(json_path, record)
     if report:
         write_report(base)

@@ -167,18 +167,13 @@ def _false_negative_figure(mc_points) -> Figure:
 def _union_figure() -> Figure:
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.add_subplot()
-    m = np.arange(1, 101)
-    for n in (2048, 4096, 8192, 16384):
-        a = round(0.02 * n)
-        ax.semilogy(
-            m,
-            theory.union_false_match_probability(n, a, 20, 10, m),
-            label=f"n = {n}, a = {a}",
-        )
+    m = np.arange(1, 61)
+    for n in (4000, 8000, 16000, 32000, 64000):
+        ax.semilogy(m, theory.union_false_match_probability(n, 128, 24, 12, m), label=f"n = {n}")
     ax.set(
         xlabel="patterns stored on one segment (M)",
         ylabel="P(false match)",
-        title="Union property (s = 20 per pattern, θ = 10, 2 % active)",
+        title="Union property (a = 128, s = 24 per pattern, θ = 12)",
     )
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)

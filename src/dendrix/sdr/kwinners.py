@@ -121,6 +121,16 @@ def compute_boost_factors(
     Returns:
         Tensor shaped like ``duty_cycle``.
     """
+    check_tensor("duty_cycle", duty_cycle, kind="floating", finite=True)
+    check_float("target_density", target_density, minimum=0.0, maximum=1.0)
+    check_float("boost_strength", boost_strength, minimum=0.0)
+    return _boost_factors(duty_cycle, target_density, boost_strength)
+
+
+def _boost_factors(
+    duty_cycle: torch.Tensor, target_density: float, boost_strength: float | torch.Tensor
+) -> torch.Tensor:
+    """:func:`compute_boost_factors` without the checks (the modules' hot path)."""
     return torch.exp(boost_strength * (target_density - duty_cycle))
 
 
@@ -449,7 +459,7 @@ class KWinners(_KWinnersBase):
             finite=True,
             hint=f"KWinners(n={self.n}) expects input [..., {self.n}].",
         )
-        factors = compute_boost_factors(self.duty_cycle, self.k / self.n, self.boost_strength)
+        factors = _boost_factors(self.duty_cycle, self.k / self.n, self.boost_strength)
         k = self.k if self.training else self.k_inference
         out, mask = _kwinners(x, k, factors)
         if self.training:
@@ -565,7 +575,7 @@ class KWinners2d(_KWinnersBase):
         b, c, h, w = x.shape
         k = self.train_k(h, w)
         size = c if self.local else c * h * w
-        factors = compute_boost_factors(self.duty_cycle, k / size, self.boost_strength)
+        factors = _boost_factors(self.duty_cycle, k / size, self.boost_strength)
         k_now = k if self.training else self._inference_k(k, size)
         out, mask = _kwinners2d(x, k_now, factors, self.local)
         if self.training and h * w > 0:

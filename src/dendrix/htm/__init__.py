@@ -1,0 +1,1 @@
+"""HTM sequence memory: spatial pooler, temporal memory, anomaly scores, NAB tooling."""

@@ -389,7 +389,7 @@ def test_date_bad_string_raises_naming_the_argument():
     with pytest.raises(ValueError, match=r"value\[1\] = 'not a date' is not an ISO-8601"):
         enc([f"{SAT} 08:15", "not a date"])
     with pytest.raises(ValueError, match="value is NaT"):
-        enc(np.datetime64("NaT"))
+        enc(np.datetime64("NaT", "s"))
 
 
 # --------------------------------------------------------------------------------------------

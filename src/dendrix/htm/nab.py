@@ -11,10 +11,11 @@ Scoring equations (per file, then summed over the corpus):
 
 * Probation. The first :math:`P = \min(\lfloor 0.15 N \rfloor, 0.15 \cdot 5000 = 750)`
   records are a probationary (learning) period: detections there are ignored, neither
-  rewarded nor penalised. Windows and their widths are still measured on all :math:`N`
-  records.
-* Scaled sigmoid. :math:`\sigma(y) = 2 / (1 + e^{5y}) - 1` for :math:`y \le 3` and
-  :math:`\sigma(y) = -1` for :math:`y > 3`; it falls from :math:`\sigma(-1) \approx 0.987`
+  rewarded nor penalised. Windows, their widths and positions are still measured on all
+  :math:`N` records; a window that ends inside the probation period is not scored at all
+  (neither reward nor :math:`-A_{FN}`, and it is left out of :math:`K` below).
+* Scaled sigmoid. :math:`\sigma(y) = 2 / (1 + e^{5y}) - 1` for :math:`y < 3` and
+  :math:`\sigma(y) = -1` for :math:`y \ge 3`; it falls from :math:`\sigma(-1) \approx 0.987`
   through :math:`\sigma(0) = 0` towards :math:`-1`.
 * Windows. Each labelled anomaly window :math:`k` covers records :math:`L_k \dots R_k`
   (inclusive), of width :math:`W_k = R_k - L_k + 1` records. A record :math:`i` inside
@@ -26,20 +27,24 @@ Scoring equations (per file, then summed over the corpus):
 * False positives. A detection outside every window, with :math:`R'` and :math:`W'` the right
   edge and width of the last window that ended before it, contributes
   :math:`A_{FP}\,\sigma(|R' - i| / (W' - 1))`, between :math:`-0` (just after the window)
-  and :math:`-A_{FP}` (more than :math:`3 (W' - 1)` records later); one before any window
-  contributes :math:`-A_{FP}`. Every false positive counts.
+  and :math:`-A_{FP}` (:math:`3 (W' - 1)` or more records later); one before any window
+  contributes :math:`-A_{FP}`. Every false positive counts. (NAB's :math:`W' - 1` is 0 for
+  a one-record window; it is taken as 1 there.)
 * Raw score. :math:`S = \sum_{\text{windows}} (\text{window value})
   + \sum_{\text{false positives}} (\text{FP value})`, summed over all files.
 * Profiles give :math:`(A_{TP}, A_{FN}, A_{FP})`: ``standard`` (1, 1, 0.11),
   ``reward_low_FP_rate`` (1, 1, 0.22), ``reward_low_FN_rate`` (1, 2, 0.11) (NAB's
   ``config/profiles.json``; its true-negative weight is unused by the score).
-* Threshold. :math:`\theta` maximises the corpus raw score :math:`S(\theta)`. NAB finds it
-  with a local search; here the search is exact: :math:`S` only changes at the distinct
-  anomaly scores, and one sorted pass evaluates all of them (:func:`optimize_threshold`).
+* Threshold. :math:`\theta` maximises the corpus raw score :math:`S(\theta)`, a step
+  function that only changes at the distinct anomaly scores; one sorted pass tabulates it at
+  all of them (:func:`optimize_threshold`). NAB searches it with a local hill climb from 0.5
+  (``search="nab"``, the default, which reproduces NAB's published thresholds and scores);
+  ``search="exact"`` takes the global maximum, which can be higher (for the ``numenta``
+  detector under ``reward_low_FP_rate``: 63.21 against NAB's 63.12).
 * Normalised score. :math:`100\,(S - S_{null}) / (S_{perfect} - S_{null})` with
   :math:`S_{null} = -A_{FN} K` (the detector that never fires) and
   :math:`S_{perfect} = A_{TP} K` (every window detected at its first record, no false
-  positives), :math:`K = 116` the number of corpus windows.
+  positives), :math:`K` the number of scored windows (116 in NAB's corpus).
 
 Data come from :func:`dendrix.data.dataset_path` ``("nab")``, laid out as NAB's repository:
 ``data/<category>/<file>.csv``, ``labels/combined_windows.json``; a detector's results as
@@ -53,7 +58,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -63,6 +68,7 @@ import numpy as np
 __all__ = [
     "PROBATIONARY_PERCENT",
     "PROFILES",
+    "SEARCHES",
     "Corpus",
     "CorpusFile",
     "FileScore",
@@ -76,6 +82,7 @@ __all__ = [
     "probation_length",
     "read_results",
     "scaled_sigmoid",
+    "score_corpus",
     "score_detector",
     "score_file",
     "window_indices",
@@ -138,6 +145,12 @@ class CorpusFile:
     def __len__(self) -> int:
         return int(self.timestamps.shape[0])
 
+    def __repr__(self) -> str:
+        return (
+            f"CorpusFile({self.key!r}, records={len(self)}, windows={self.windows}, "
+            f"probation={self.probation})"
+        )
+
 
 @dataclass(frozen=True, eq=False)
 class Corpus:
@@ -163,8 +176,11 @@ class Corpus:
                 f"{key!r} is not a corpus file; keys look like 'realKnownCause/nyc_taxi.csv'."
             ) from None
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[CorpusFile]:
         return iter(self.files)
+
+    def __repr__(self) -> str:
+        return f"Corpus({str(self.root)!r}, files={len(self)}, windows={self.num_windows})"
 
     def __len__(self) -> int:
         return len(self.files)
@@ -188,6 +204,9 @@ class FileScore:
         true_positives: windows with at least one scored detection.
         false_negatives: windows without one.
         false_positives: scored detections outside every window (records, not windows).
+
+    NAB's per-file tables count TP and FN in records (every detected or undetected record
+    inside windows); here they count windows, which is what the score rewards.
     """
 
     raw: float
@@ -230,7 +249,7 @@ class ProfileScore:
 
 
 def scaled_sigmoid(y: float | np.ndarray) -> np.ndarray:
-    """NAB's scaled sigmoid :math:`\\sigma(y) = 2 / (1 + e^{5y}) - 1`, and -1 for ``y > 3``.
+    """NAB's scaled sigmoid :math:`\\sigma(y) = 2 / (1 + e^{5y}) - 1`, and -1 for ``y >= 3``.
 
     Args:
         y: relative position(s), in window widths.
@@ -238,7 +257,7 @@ def scaled_sigmoid(y: float | np.ndarray) -> np.ndarray:
     y = np.asarray(y, dtype=np.float64)
     with np.errstate(over="ignore"):  # exp overflows to inf for huge y, giving -1 anyway
         out = 2.0 / (1.0 + np.exp(5.0 * y)) - 1.0
-    return np.where(y > 3.0, -1.0, out)
+    return np.where(y >= 3.0, -1.0, out)
 
 
 def probation_length(n: int, probationary_percent: float = PROBATIONARY_PERCENT) -> int:
@@ -252,8 +271,7 @@ def probation_length(n: int, probationary_percent: float = PROBATIONARY_PERCENT)
         raise ValueError(f"n must be a non-negative integer number of records, got {n!r}.")
     if not 0.0 <= probationary_percent <= 1.0:
         raise ValueError(
-            f"probationary_percent must be in [0, 1], got {probationary_percent!r} "
-            "(NAB uses 0.15)."
+            f"probationary_percent must be in [0, 1], got {probationary_percent!r} (NAB uses 0.15)."
         )
     return int(min(math.floor(probationary_percent * n), probationary_percent * 5000))
 
@@ -309,8 +327,7 @@ def window_indices(
             index.append(int(match[0]))
         if index[1] < index[0]:
             raise ValueError(
-                f"{name}: window {k} ends (record {index[1]}) before it starts "
-                f"(record {index[0]})."
+                f"{name}: window {k} ends (record {index[1]}) before it starts (record {index[0]})."
             )
         out.append((index[0], index[1]))
     return _check_index_windows(out, len(times), name)
@@ -425,8 +442,7 @@ def score_file(
     times = _to_datetime64(timestamps, "timestamps")
     if times.shape != values.shape:
         raise ValueError(
-            f"scores and timestamps must have the same length, got {values.size} and "
-            f"{times.size}."
+            f"scores and timestamps must have the same length, got {values.size} and {times.size}."
         )
     index_windows = window_indices(times, windows)
     return _score_indexed(
@@ -454,25 +470,31 @@ def normalized_score(raw: float, null_raw: float, perfect_raw: float) -> float:
     return 100.0 * (raw - null_raw) / (perfect_raw - null_raw)
 
 
-def optimize_threshold(
-    scores: Mapping[str, np.ndarray], corpus: Corpus, profile: Profile | str
-) -> tuple[float, float]:
-    """The threshold maximising the corpus raw score, and that score: an exact sweep.
+@dataclass(frozen=True, eq=False)
+class _RawScoreCurve:
+    """The corpus raw score as a step function of the threshold.
 
-    The raw score only changes at the distinct anomaly scores. Sorting every scored record by
-    anomaly score (descending), each false positive adds its value once; a window's value
-    steps up whenever a record earlier than all its detections so far becomes a detection. The
-    cumulative sum of these steps gives the raw score at every distinct score in one
-    ``O(M log M)`` pass over the ``M`` scored records. Among equal maxima the highest
-    threshold (fewest detections) wins; when detecting nothing is best, the threshold is just
-    above the largest score.
-
-    Args:
-        scores: anomaly scores per corpus key, one per record (as from :func:`read_results`).
-        corpus: the corpus the scores belong to.
-        profile: a :class:`Profile` or the name of one of :data:`PROFILES`.
+    ``levels`` are the distinct anomaly scores of scored records, descending, and
+    ``totals[j]`` the raw score when exactly the records scoring ``>= levels[j]`` fire;
+    ``base`` is the score when nothing fires.
     """
-    prof = _resolve_profile(profile)
+
+    levels: np.ndarray
+    totals: np.ndarray
+    base: float
+
+    def __call__(self, threshold: float) -> float:
+        # number of distinct levels >= threshold; levels are descending
+        count = int(np.searchsorted(-self.levels, -threshold, side="right"))
+        return self.base if count == 0 else float(self.totals[count - 1])
+
+
+def _raw_score_curve(
+    scores: Mapping[str, np.ndarray], corpus: Corpus, profile: Profile
+) -> _RawScoreCurve:
+    """Sort every scored record by anomaly score (descending); each false positive adds its
+    value once, and a window's value steps up whenever a record earlier than all its detections
+    so far fires. The cumulative sum of these steps is the raw score at every distinct score."""
     levels: list[np.ndarray] = []
     steps: list[np.ndarray] = []
     base = 0.0
@@ -482,33 +504,105 @@ def optimize_threshold(
         a = _as_scores(scores[f.key], f"scores[{f.key!r}]")
         if a.size != len(f):
             raise ValueError(f"scores[{f.key!r}] has {a.size} records, the corpus {len(f)}.")
-        value, window_id = _row_values(a.size, f.windows, prof)
+        value, window_id = _row_values(a.size, f.windows, profile)
         outside = np.flatnonzero(window_id[f.probation :] < 0) + f.probation
         levels.append(a[outside])
         steps.append(value[outside])
         for left, right in f.windows:
             if right < f.probation:
                 continue
-            base -= prof.fn_weight
+            base -= profile.fn_weight
             first = max(left, f.probation)
             a_w, v_w = a[first : right + 1], value[first : right + 1]
             order = np.argsort(-a_w, kind="stable")
             best = np.maximum.accumulate(v_w[order])  # window value once these records fire
             levels.append(a_w[order])
-            steps.append(np.diff(best, prepend=-prof.fn_weight))
+            steps.append(np.diff(best, prepend=-profile.fn_weight))
     level = np.concatenate(levels) if levels else np.empty(0)
     step = np.concatenate(steps) if steps else np.empty(0)
-    if level.size == 0:
-        return math.inf, base
     order = np.argsort(-level, kind="stable")
     level, total = level[order], base + np.cumsum(step[order])
-    # the raw score at threshold level[j] is total at the last record with that level
-    last = np.flatnonzero(np.append(level[1:] != level[:-1], True))
-    candidates = np.concatenate(([base], total[last]))
+    last = np.flatnonzero(np.append(level[1:] != level[:-1], True))  # end of each level
+    return _RawScoreCurve(levels=level[last], totals=total[last], base=base)
+
+
+def _hill_climb(objective, start: float = 0.5, step: float = 0.1, tolerance: float = 1e-7):
+    """NAB's threshold search (its ``twiddle``), a local hill climb on [0, 1].
+
+    From ``x`` try ``x + d``, then ``x - d``; move to the first that beats the best score so
+    far and double ``d``, else stay and halve ``d``; stop once ``d <= tolerance``. Thresholds
+    outside [0, 1] score ``-inf``. Returns the first evaluated threshold with the best score.
+    The arithmetic (``x += d``; ``x -= 2 d``; ``x += d``) follows NAB's, so it visits the
+    same thresholds; NAB's stored ones are among them, though NAB broke ties between equally
+    scoring thresholds by (Python 2) dict order, so the one returned may differ within the
+    tie, by about ``tolerance``, with the same score.
+    """
+    seen: dict[float, float] = {}
+
+    def f(x: float) -> float:
+        if x not in seen:
+            seen[x] = objective(x) if 0.0 <= x <= 1.0 else -math.inf
+        return seen[x]
+
+    x, delta = start, step
+    best = f(x)
+    while delta > tolerance:
+        x += delta
+        score = f(x)
+        if score > best:
+            best, delta = score, delta * 2
+            continue
+        x -= 2 * delta
+        score = f(x)
+        if score > best:
+            best, delta = score, delta * 2
+            continue
+        x += delta
+        delta *= 0.5
+    top = max(seen.values())
+    return next(t for t, v in seen.items() if v == top), top
+
+
+#: Threshold searches: NAB's local hill climb, or the exact maximum over all distinct scores.
+SEARCHES = ("nab", "exact")
+
+
+def optimize_threshold(
+    scores: Mapping[str, np.ndarray],
+    corpus: Corpus,
+    profile: Profile | str,
+    *,
+    search: str = "nab",
+) -> tuple[float, float]:
+    """The threshold maximising the corpus raw score, and that score.
+
+    The raw score is a step function of the threshold that only changes at the distinct
+    anomaly scores; one sort of the ``M`` scored records (``O(M log M)``) tabulates it at all
+    of them, after which each evaluation is a binary search.
+
+    Args:
+        scores: anomaly scores per corpus key, one per record (as from :func:`read_results`).
+        corpus: the corpus the scores belong to.
+        profile: a :class:`Profile` or the name of one of :data:`PROFILES`.
+        search: ``"nab"`` (default) runs NAB's local hill climb from 0.5 over [0, 1], which
+            reproduces NAB's published thresholds and scores; it can stop at a local maximum.
+            ``"exact"`` takes the global maximum over all distinct scores (highest threshold
+            among ties; just above the largest score when detecting nothing is best), which
+            is never lower but is not comparable with NAB's scoreboard.
+    """
+    prof = _resolve_profile(profile)
+    if search not in SEARCHES:
+        raise ValueError(f"search must be one of {SEARCHES}, got {search!r}.")
+    curve = _raw_score_curve(scores, corpus, prof)
+    if search == "nab":
+        return _hill_climb(curve)
+    if curve.levels.size == 0:
+        return math.inf, curve.base
+    candidates = np.concatenate(([curve.base], curve.totals))
     best = int(np.argmax(candidates))  # first maximum = highest threshold
     if best == 0:
-        return float(np.nextafter(level[0], np.inf)), base
-    return float(level[last[best - 1]]), float(candidates[best])
+        return float(np.nextafter(curve.levels[0], np.inf)), curve.base
+    return float(curve.levels[best - 1]), float(candidates[best])
 
 
 # --------------------------------------------------------------------------------------------
@@ -542,7 +636,7 @@ def _read_csv(path: Path, columns: Sequence[str], what: str) -> dict[str, list[s
                     f"{path}, line {reader.line_num}: expected at least {width} fields, got "
                     f"{len(row)}."
                 )
-            for c, j in zip(columns, where):
+            for c, j in zip(columns, where, strict=True):
                 out[c].append(row[j])
     return out
 
@@ -690,44 +784,52 @@ def read_results(
     return out
 
 
-def score_detector(
-    results_dir: str | os.PathLike,
-    detector: str | None = None,
-    corpus: Corpus | None = None,
+def score_corpus(
+    scores: Mapping[str, Sequence[float] | np.ndarray],
+    corpus: Corpus,
     *,
     thresholds: Mapping[str, float] | None = None,
     profiles: Iterable[str] | None = None,
+    search: str = "nab",
 ) -> dict[str, ProfileScore]:
-    """Score a detector's NAB results under each profile.
+    """Score anomaly scores for the whole corpus under each profile.
 
     Args:
-        results_dir: folder laid out as ``<category>/<detector>_<file>.csv`` (NAB's
-            ``results/<detector>``), each with ``timestamp`` and ``anomaly_score`` columns.
-        detector: the file-name prefix; inferred from the file names when ``None``.
-        corpus: the corpus (default :func:`load_corpus` ``()``).
+        scores: anomaly scores per corpus key (``"<category>/<file>.csv"``), one per record.
+        corpus: the corpus they belong to.
         thresholds: fixed threshold per profile name instead of the optimised one (e.g. NAB's
             ``config/thresholds.json`` values); profiles not named here are optimised.
         profiles: names of the profiles to score (default all of :data:`PROFILES`).
+        search: how to optimise thresholds, ``"nab"`` or ``"exact"`` (see
+            :func:`optimize_threshold`).
     """
-    corpus = load_corpus() if corpus is None else corpus
-    if detector is None:
-        detector = infer_detector(results_dir, corpus)
-    scores = read_results(results_dir, detector, corpus)
+    checked: dict[str, np.ndarray] = {}
+    for f in corpus.files:
+        if f.key not in scores:
+            raise KeyError(f"scores lack corpus file {f.key!r}; give one score per record.")
+        checked[f.key] = _as_scores(scores[f.key], f"scores[{f.key!r}]")
+        if checked[f.key].size != len(f):
+            raise ValueError(
+                f"scores[{f.key!r}] has {checked[f.key].size} records, the corpus file {len(f)}."
+            )
     names = list(PROFILES) if profiles is None else [_resolve_profile(p).name for p in profiles]
-    thresholds = {} if thresholds is None else dict(thresholds)
+    fixed = {} if thresholds is None else dict(thresholds)
+    unknown = sorted(set(fixed) - set(PROFILES))
+    if unknown:
+        raise ValueError(f"thresholds names unknown profile(s) {unknown}; use {sorted(PROFILES)}.")
+    k = corpus.num_windows
     out: dict[str, ProfileScore] = {}
     for name in names:
         prof = PROFILES[name]
-        if name in thresholds:
-            threshold = float(thresholds[name])
+        if name in fixed:
+            threshold = float(fixed[name])
         else:
-            threshold, _ = optimize_threshold(scores, corpus, prof)
+            threshold, _ = optimize_threshold(checked, corpus, prof, search=search)
         per_file = {
-            f.key: _score_indexed(scores[f.key], f.windows, f.probation, prof, threshold)
+            f.key: _score_indexed(checked[f.key], f.windows, f.probation, prof, threshold)
             for f in corpus.files
         }
         raw = math.fsum(s.raw for s in per_file.values())
-        k = corpus.num_windows
         null_raw, perfect_raw = -prof.fn_weight * k, prof.tp_weight * k
         out[name] = ProfileScore(
             profile=name,
@@ -744,10 +846,39 @@ def score_detector(
     return out
 
 
+def score_detector(
+    results_dir: str | os.PathLike,
+    detector: str | None = None,
+    corpus: Corpus | None = None,
+    *,
+    thresholds: Mapping[str, float] | None = None,
+    profiles: Iterable[str] | None = None,
+    search: str = "nab",
+) -> dict[str, ProfileScore]:
+    """Score a detector's NAB results folder under each profile.
+
+    Args:
+        results_dir: folder laid out as ``<category>/<detector>_<file>.csv`` (NAB's
+            ``results/<detector>``), each with ``timestamp`` and ``anomaly_score`` columns.
+        detector: the file-name prefix; inferred from the file names when ``None``.
+        corpus: the corpus (default :func:`load_corpus` ``()``).
+        thresholds: fixed threshold per profile name instead of the optimised one (e.g. NAB's
+            ``config/thresholds.json`` values); profiles not named here are optimised.
+        profiles: names of the profiles to score (default all of :data:`PROFILES`).
+        search: how to optimise thresholds, ``"nab"`` or ``"exact"`` (see
+            :func:`optimize_threshold`).
+    """
+    corpus = load_corpus() if corpus is None else corpus
+    if detector is None:
+        detector = infer_detector(results_dir, corpus)
+    scores = read_results(results_dir, detector, corpus)
+    return score_corpus(scores, corpus, thresholds=thresholds, profiles=profiles, search=search)
+
+
 # --------------------------------------------------------------------------------------------
 # Writing results.
 
-_DETECTOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-]*$")
+_DETECTOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
 
 
 def write_results(
@@ -765,8 +896,7 @@ def write_results(
 
     Args:
         out_dir: the detector's results folder (NAB's ``results/<detector>``).
-        detector: detector name: letters, digits, ``.`` and ``-`` (an underscore would make
-            the name ambiguous in ``<detector>_<file>.csv``).
+        detector: detector name: letters, digits, ``.``, ``_`` and ``-``.
         file_key: corpus key ``"<category>/<file>.csv"``.
         timestamps: the corpus file's record times (strings or datetime64).
         values: the corpus file's record values.
@@ -776,8 +906,7 @@ def write_results(
 
     if not isinstance(detector, str) or not _DETECTOR_NAME.match(detector):
         raise ValueError(
-            f"detector must be a name of letters, digits, '.' and '-' (no '_' or '/'), got "
-            f"{detector!r}."
+            f"detector must be a name of letters, digits, '.', '_' and '-', got {detector!r}."
         )
     parts = file_key.split("/") if isinstance(file_key, str) else []
     if len(parts) != 2 or not all(parts) or not parts[1].endswith(".csv") or ".." in parts:
@@ -799,7 +928,7 @@ def write_results(
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(["timestamp", "value", "anomaly_score"])
-            for stamp, value, score in zip(stamps, vals.tolist(), scores.tolist()):
+            for stamp, value, score in zip(stamps, vals.tolist(), scores.tolist(), strict=True):
                 writer.writerow([stamp.replace("T", " "), repr(value), repr(score)])
 
     return atomic_write(path, write)

@@ -78,6 +78,38 @@ def _cmd_theory(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_nab(args: argparse.Namespace) -> int:
+    from dendrix.data import DataNotFoundError
+    from dendrix.htm import nab
+
+    try:
+        corpus = nab.load_corpus(args.data)
+        scores = nab.score_detector(
+            args.score_only, detector=args.detector, corpus=corpus, search=args.search
+        )
+    except (DataNotFoundError, nab.NABFormatError, FileNotFoundError) as err:
+        print(f"dendrix nab: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({name: round(s.normalized, 6) for name, s in scores.items()}))
+        return 0
+    rows = [
+        (
+            name,
+            f"{s.normalized:.2f}",
+            f"{s.threshold:.6g}",
+            f"{s.raw:.4f}",
+            str(s.true_positives),
+            str(s.false_negatives),
+            str(s.false_positives),
+        )
+        for name, s in scores.items()
+    ]
+    header = ("profile", "score", "threshold", "raw", "TP windows", "FN windows", "FP records")
+    print(_table(header, rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dendrix",
@@ -113,6 +145,32 @@ def build_parser() -> argparse.ArgumentParser:
     th.add_argument("--quick", action="store_true", help="fewer Monte Carlo trials")
     th.add_argument("--out", default="results", help="results directory (default: results)")
     th.set_defaults(func=_cmd_theory)
+
+    nb = sub.add_parser(
+        "nab",
+        help="score anomaly detections with the Numenta Anomaly Benchmark rules",
+        description="Score a detector's results folder (NAB layout: "
+        "<dir>/<category>/<detector>_<file>.csv with an anomaly_score column) on the NAB "
+        "corpus under the three profiles, with one optimised threshold per profile.",
+    )
+    nb.add_argument(
+        "--score-only",
+        metavar="DIR",
+        required=True,
+        help="results folder to score (running the HTM detector itself comes with the "
+        "temporal memory's fast path)",
+    )
+    nb.add_argument("--detector", help="detector name in the file names (default: inferred)")
+    nb.add_argument(
+        "--search",
+        choices=("nab", "exact"),
+        default="nab",
+        help="threshold search: NAB's own hill climb (comparable with the scoreboard, "
+        "default) or the exact optimum over all scores",
+    )
+    nb.add_argument("--data", help="NAB corpus root (default: the data root's nab/)")
+    nb.add_argument("--json", action="store_true", help="print {profile: score} as JSON")
+    nb.set_defaults(func=_cmd_nab)
 
     ls = sub.add_parser("list", help="list the recipes", description="List registered recipes.")
     ls.set_defaults(func=_cmd_list)

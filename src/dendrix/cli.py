@@ -169,19 +169,42 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
 
 def _cmd_nab(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from dendrix._io import atomic_write_json
     from dendrix.data import DataNotFoundError
     from dendrix.htm import nab
+    from dendrix.htm.nab_run import DETECTOR_NAME, run_corpus
 
     try:
         corpus = nab.load_corpus(args.data)
+        if args.score_only:
+            results_dir, detector = Path(args.score_only), args.detector
+        else:
+            detector = args.detector or DETECTOR_NAME
+            with tqdm(total=len(corpus), desc="NAB files", unit="file", disable=args.quiet) as bar:
+                run = run_corpus(
+                    args.out,
+                    corpus=corpus,
+                    workers=args.workers,
+                    detector=detector,
+                    progress=lambda key, secs, rows: bar.update(1),
+                )
+                bar.update(len(run["resumed"]))
+            results_dir = Path(args.out) / detector
         scores = nab.score_detector(
-            args.score_only, detector=args.detector, corpus=corpus, search=args.search
+            results_dir, detector=detector, corpus=corpus, search=args.search
         )
     except (DataNotFoundError, nab.NABFormatError, FileNotFoundError) as err:
         print(f"dendrix nab: {err}", file=sys.stderr)
         return 2
+    summary = {name: round(s.normalized, 6) for name, s in scores.items()}
+    if not args.score_only:
+        atomic_write_json(Path(args.out) / f"{detector}_scores.json", summary)
     if args.json:
-        print(json.dumps({name: round(s.normalized, 6) for name, s in scores.items()}))
+        print(json.dumps(summary))
         return 0
     rows = [
         (
@@ -264,18 +287,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     nb = sub.add_parser(
         "nab",
-        help="score anomaly detections with the Numenta Anomaly Benchmark rules",
-        description="Score a detector's results folder (NAB layout: "
-        "<dir>/<category>/<detector>_<file>.csv with an anomaly_score column) on the NAB "
-        "corpus under the three profiles, with one optimised threshold per profile.",
+        help="run the HTM detector on the NAB corpus and score it",
+        description="Run the HTM detector over all 58 NAB files (one process per CPU), write "
+        "<out>/<detector>/<category>/<detector>_<file>.csv, and score them with NAB's rules "
+        "under the three profiles (one optimised threshold per profile). With --score-only "
+        "DIR, score an existing results folder instead.",
     )
     nb.add_argument(
         "--score-only",
         metavar="DIR",
-        required=True,
-        help="results folder to score (running the HTM detector itself comes with the "
-        "temporal memory's fast path)",
+        help="score this results folder instead of running the detector",
     )
+    nb.add_argument(
+        "--out",
+        default="nab-results",
+        help="where the detector's results go (default: nab-results); a rerun resumes, "
+        "skipping files already complete",
+    )
+    nb.add_argument("--workers", type=int, help="processes (default: all CPUs)")
+    nb.add_argument("--quiet", action="store_true", help="no progress bar")
     nb.add_argument("--detector", help="detector name in the file names (default: inferred)")
     nb.add_argument(
         "--search",

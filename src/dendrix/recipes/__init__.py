@@ -4,7 +4,7 @@ Each module here defines one recipe: a frozen config and ``run(config) -> Result
 Importing this package registers them all.
 """
 
-from dendrix.recipes import htm_sequence, kwinners_boosting, sdr_theory  # noqa: F401
+from dendrix.recipes import htm_sequence, kwinners_boosting, nab, sdr_theory  # noqa: F401
 from dendrix.recipes.base import (
     RECIPES,
     Claim,

@@ -12,6 +12,7 @@ run again.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -105,7 +106,9 @@ def run_corpus(
     seconds: dict[str, float] = {}
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
     if todo:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # spawn, not fork: a child forked after torch has started its thread pools can hang
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             jobs = [
                 pool.submit(_run_file, str(corpus.root), k, str(out), detector, overrides)
                 for k in todo

@@ -4,7 +4,13 @@ Each module here defines one recipe: a frozen config and ``run(config) -> Result
 Importing this package registers them all.
 """
 
-from dendrix.recipes import htm_sequence, kwinners_boosting, nab, sdr_theory  # noqa: F401
+from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
+    htm_sequence,
+    kwinners_boosting,
+    nab,
+    nyc_taxi,
+    sdr_theory,
+)
 from dendrix.recipes.base import (
     RECIPES,
     Claim,

@@ -227,11 +227,30 @@ def test_growth_adds_max_new_minus_active_potential_synapses_to_previous_winners
     synapses = _synapses(tm, segment)
     assert len(synapses) == 4  # 3 + (4 - 3)
     assert {j: synapses[j] for j in (0, 1, 2)} == {0: 0.5 + 0.1, 1: 0.5 + 0.1, 2: 0.2 + 0.1}
-    # The one new synapse: one draw from the memory's generator on the sorted candidates [3, 4].
-    expected = np.random.Generator(np.random.PCG64(42)).choice([3, 4], size=1, replace=False)
+    # The one new synapse: one Fisher-Yates draw on the sorted candidates [3, 4] (m = 2, k = 1):
+    # index floor(u * 2) with u the first double of the memory's generator.
+    u = np.random.Generator(np.random.PCG64(42)).random()
     (new,) = set(synapses) - {0, 1, 2}
-    assert new == int(expected[0])
+    assert new == [3, 4][int(u * 2)]
     assert synapses[new] == 0.21
+
+
+def test_sample_without_replacement_is_the_documented_partial_fisher_yates():
+    rng = np.random.Generator(np.random.PCG64(5))
+    twin = np.random.Generator(np.random.PCG64(5))
+    u = twin.random(3)
+    items = [10, 11, 12, 13, 14]
+    expected = list(items)
+    for i in range(3):
+        r = i + int(u[i] * (5 - i))
+        expected[i], expected[r] = expected[r], expected[i]
+    assert tm_module.sample_without_replacement(items, 3, rng) == expected[:3]
+    assert items == [10, 11, 12, 13, 14]  # the population is not modified
+    assert rng.bit_generator.state == twin.bit_generator.state  # exactly k doubles were drawn
+    draws = [tuple(tm_module.sample_without_replacement(range(6), 6, rng)) for _ in range(200)]
+    assert all(sorted(d) == list(range(6)) for d in draws)
+    with pytest.raises(ValueError, match="k must be"):
+        tm_module.sample_without_replacement([1, 2], 3, rng)
 
 
 def test_growth_never_duplicates_a_presynaptic_cell_already_on_the_segment():

@@ -50,12 +50,22 @@ predicted for the *next* step (rule 1 applied to ``A(t)``).
 
 Random numbers. The memory owns one ``numpy.random.Generator(numpy.random.PCG64(seed))`` and
 draws from it at exactly one point: growth, only when ``k < len(candidates)`` and only while
-learning, as ``rng.choice(candidates, size=k, replace=False)`` on the sorted ``int64`` candidate
-array; the synapses are created in the returned order. The draws follow the processing order:
-increasing column index; inside a predicted column, active segments in (cell, segment id) order.
-Nothing else is random, and no outcome depends on the iteration order of a dict or set, so a
-vectorised implementation that makes the same calls in the same order reproduces this one
-exactly. Permanences are Python floats (float64); a bit-exact fast path must use float64 too.
+learning, with :func:`sample_without_replacement` on the sorted candidates ``c[0..m-1]``: a
+partial Fisher-Yates shuffle driven by ``k`` uniform doubles ``u_i = rng.random()`` (NumPy's
+``next_double``: 53 random bits times ``2**-53``, so ``u_i`` in [0, 1))::
+
+    for i in 0 .. k-1:  r = i + floor(u_i * (m - i));  swap c[i], c[r]
+    chosen = c[0 .. k-1]
+
+(``u_i * (m - i)`` rounds below ``m - i`` for every ``m < 2**53``, so ``r <= m - 1``.) The
+synapses are created in the chosen order. The algorithm is spelled out rather than delegated to
+``rng.choice`` so that a compiled implementation can run it on the same bit generator and stay
+bit-identical (``rng.choice`` uses an internal, version-dependent algorithm). The draws follow
+the processing order: increasing column index; inside a predicted column, active segments in
+(cell, segment id) order. Nothing else is random, and no outcome depends on the iteration order
+of a dict or set, so an implementation that makes the same draws in the same order reproduces
+this one exactly (:class:`dendrix.htm.temporal_memory_fast.FastTemporalMemory` does). Permanences
+are Python floats (float64); a bit-exact fast path must use float64 too.
 
 Choices where htm.core (``TemporalMemory.cpp``, ``Connections.cpp``) is ambiguous or differs:
 
@@ -129,6 +139,7 @@ __all__ = [
     "Connections",
     "TemporalMemory",
     "TemporalMemoryConfig",
+    "sample_without_replacement",
 ]
 
 EPSILON = 1e-6
@@ -140,6 +151,28 @@ SegmentId = int
 """Id of a segment: creation order, never reused."""
 Permanence = float
 """Synapse permanence in [0, 1]."""
+
+
+def sample_without_replacement(
+    population: Sequence[int], k: int, rng: np.random.Generator
+) -> list[int]:
+    """``k`` distinct items of ``population``, drawn by the partial Fisher-Yates shuffle of the
+    module docstring: ``k`` draws ``u_i = rng.random()``, ``r = i + floor(u_i * (m - i))``, swap
+    items ``i`` and ``r``; returns the first ``k`` items in that order.
+
+    Args:
+        population: the ``m`` items to draw from (not modified).
+        k: how many to draw, ``0 <= k <= m``.
+        rng: the generator; exactly ``k`` doubles are drawn from it.
+    """
+    items = list(population)
+    m = len(items)
+    if not 0 <= k <= m:
+        raise ValueError(f"k must be in [0, len(population)={m}], got {k}.")
+    for i, u in enumerate(rng.random(k).tolist()):
+        r = i + int(u * (m - i))
+        items[i], items[r] = items[r], items[i]
+    return items[:k]
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,8 +439,7 @@ class Connections:
             if k <= 0:
                 return
         if k < len(candidates):
-            chosen = rng.choice(np.asarray(candidates, dtype=np.int64), size=k, replace=False)
-            chosen = chosen.tolist()
+            chosen = sample_without_replacement(candidates, k, rng)
         else:
             chosen = candidates
         connected = initial_permanence >= self.connected_threshold

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.figure import Figure
 
-from dendrix.htm.temporal_memory import TemporalMemory
+from dendrix.htm.temporal_memory_fast import FastTemporalMemory
 from dendrix.recipes.base import Claim, Result, register_recipe
 
 __all__ = ["HtmSequenceConfig", "run"]
@@ -63,7 +63,7 @@ def _sdrs(rng: np.random.Generator, count: int, columns: int, active: int) -> li
     return [np.sort(rng.choice(columns, size=active, replace=False)) for _ in range(count)]
 
 
-def _predicted_columns(tm: TemporalMemory, cells_per_column: int) -> set[int]:
+def _predicted_columns(tm: FastTemporalMemory, cells_per_column: int) -> set[int]:
     return set((tm.predictive_cells // cells_per_column).tolist())
 
 
@@ -77,8 +77,8 @@ def _predicted_columns(tm: TemporalMemory, cells_per_column: int) -> set[int]:
 def run(config: HtmSequenceConfig) -> Result:
     rng = np.random.default_rng(config.seed)
 
-    def new_tm(decrement: float = 0.0) -> TemporalMemory:
-        return TemporalMemory(
+    def new_tm(decrement: float = 0.0) -> FastTemporalMemory:
+        return FastTemporalMemory(
             columns=config.columns,
             cells_per_column=config.cells_per_column,
             predicted_segment_decrement=decrement,

@@ -71,7 +71,7 @@ from matplotlib.figure import Figure
 from dendrix.data.timeseries import bundled_series, read_csv_series
 from dendrix.htm.predictor import Predictor
 from dendrix.htm.spatial_pooler import SpatialPooler
-from dendrix.htm.temporal_memory import TemporalMemory
+from dendrix.htm.temporal_memory_fast import FastTemporalMemory
 from dendrix.recipes.base import Claim, Result, register_recipe
 from dendrix.sdr.encoders import ScalarEncoder
 
@@ -263,7 +263,7 @@ def predict_series(
         boost_strength=0.0,
         seed=c.seed,
     )
-    tm = TemporalMemory(
+    tm = FastTemporalMemory(
         columns=c.columns,
         cells_per_column=c.cells_per_column,
         activation_threshold=c.activation_threshold,

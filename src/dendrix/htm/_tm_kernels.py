@@ -339,6 +339,18 @@ def fsum_squares(perm: Array, n: int, partials: Array) -> float:
 
 
 @njit(cache=True)
+def _push_segment(cells: Array, segs: Array, cell: int, s: int) -> None:
+    """Put segment slot ``s`` at the head of ``cell``'s segment list and count it."""
+    head = cells[cell, C_HEAD]
+    segs[s, S_PREV] = -1
+    segs[s, S_NEXT] = head
+    if head >= 0:
+        segs[head, S_PREV] = s
+    cells[cell, C_HEAD] = s
+    cells[cell, C_NSEG] += 1
+
+
+@njit(cache=True)
 def create_segment(store: Store, partials: Array, cell: int, max_seg: int) -> int:
     """Reference ``Connections.create_segment``: a new segment on ``cell``; at ``max_seg``
     segments first destroy the least useful one (smallest ``fsum(p^2)``; ties: lowest id).
@@ -366,13 +378,7 @@ def create_segment(store: Store, partials: Array, cell: int, max_seg: int) -> in
     segs[s, S_ID] = scal[K_NEXT_ID]
     scal[K_NEXT_ID] += 1
     segs[s, S_NSYN] = 0
-    head = cells[cell, C_HEAD]
-    segs[s, S_PREV] = -1
-    segs[s, S_NEXT] = head
-    if head >= 0:
-        segs[head, S_PREV] = s
-    cells[cell, C_HEAD] = s
-    cells[cell, C_NSEG] += 1
+    _push_segment(cells, segs, cell, s)
     return s
 
 
@@ -689,13 +695,7 @@ def link_segments(store: Store) -> None:
         cell = segs[s, S_CELL]
         if cell < 0:
             continue
-        head = cells[cell, C_HEAD]
-        segs[s, S_PREV] = -1
-        segs[s, S_NEXT] = head
-        if head >= 0:
-            segs[head, S_PREV] = s
-        cells[cell, C_HEAD] = s
-        cells[cell, C_NSEG] += 1
+        _push_segment(cells, segs, cell, s)
 
 
 @njit(cache=True)

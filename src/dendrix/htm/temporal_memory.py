@@ -588,6 +588,27 @@ class TemporalMemoryConfig:
                 "max_synapses_per_segment."
             )
 
+    def check_state(self, state: object, implementation: str) -> None:
+        """Refuse a state dict that is not a dict or was saved with another configuration.
+
+        Args:
+            state: a ``state_dict()`` of either temporal-memory implementation.
+            implementation: class name quoted in the advice of the error message.
+        """
+        if not isinstance(state, dict) or "config" not in state:
+            raise TypeError(
+                "state must be a dict produced by TemporalMemory.state_dict() or "
+                "FastTemporalMemory.state_dict()."
+            )
+        mine = asdict(self)
+        for f in fields(TemporalMemoryConfig):
+            if state["config"].get(f.name) != mine[f.name]:
+                raise ValueError(
+                    f"state config {f.name}={state['config'].get(f.name)!r} differs from this "
+                    f"memory's {f.name}={mine[f.name]!r}; build the memory with "
+                    f"{implementation}(**state['config']) first."
+                )
+
 
 # --------------------------------------------------------------------------------------------
 # Temporal memory
@@ -980,16 +1001,7 @@ class TemporalMemory:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Load a :meth:`state_dict` of a memory with the same configuration."""
-        if not isinstance(state, dict) or "config" not in state:
-            raise TypeError("state must be a dict produced by TemporalMemory.state_dict().")
-        mine = asdict(self.config)
-        for f in fields(TemporalMemoryConfig):
-            if state["config"].get(f.name) != mine[f.name]:
-                raise ValueError(
-                    f"state config {f.name}={state['config'].get(f.name)!r} differs from this "
-                    f"memory's {f.name}={mine[f.name]!r}; build the memory with "
-                    "TemporalMemory(**state['config']) first."
-                )
+        self.config.check_state(state, "TemporalMemory")
         prefix = "connections."
         self.connections.load_state_dict(
             {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}

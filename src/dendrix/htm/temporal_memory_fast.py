@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import ctypes
 import numbers
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -508,19 +508,7 @@ class FastTemporalMemory:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Load a :meth:`state_dict` (of either implementation) of a memory with the same
         configuration. Everything is checked before anything changes."""
-        if not isinstance(state, dict) or "config" not in state:
-            raise TypeError(
-                "state must be a dict produced by TemporalMemory.state_dict() or "
-                "FastTemporalMemory.state_dict()."
-            )
-        mine = asdict(self.config)
-        for f in fields(TemporalMemoryConfig):
-            if state["config"].get(f.name) != mine[f.name]:
-                raise ValueError(
-                    f"state config {f.name}={state['config'].get(f.name)!r} differs from this "
-                    f"memory's {f.name}={mine[f.name]!r}; build the memory with "
-                    "FastTemporalMemory(**state['config']) first."
-                )
+        self.config.check_state(state, "FastTemporalMemory")
         n_cells = self.num_cells
 
         def ints(key: str) -> np.ndarray:

@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 
 import torch
 
-__all__ = ["LAYERS", "LayerSpec", "Registry"]
+__all__ = ["LAYERS", "NEURONS", "LayerSpec", "NeuronSpec", "Registry"]
 
 T = TypeVar("T")
 
@@ -101,3 +101,24 @@ class LayerSpec:
 
 #: Layers checked by ``tests/contracts/test_layer_contract.py``.
 LAYERS: Registry[LayerSpec] = Registry("layer")
+
+
+@dataclass(frozen=True)
+class NeuronSpec:
+    """How the neuron contract suite builds and feeds one spiking neuron module.
+
+    Attributes:
+        build: returns a fresh module with every constant learnable where the family allows,
+            so the suite can check that gradients reach each of them.
+        example_input: ``generator -> [T, B, ...]`` input sequence that makes neurons spike.
+        stochastic: the module draws spikes from its own generator (reseeded by the suite
+            through ``manual_seed`` before runs that must agree).
+    """
+
+    build: Callable[[], torch.nn.Module]
+    example_input: Callable[[torch.Generator], torch.Tensor]
+    stochastic: bool = False
+
+
+#: Neuron modules checked by ``tests/contracts/test_neuron_contract.py``.
+NEURONS: Registry[NeuronSpec] = Registry("neuron")

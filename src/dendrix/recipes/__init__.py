@@ -10,6 +10,9 @@ from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
     nab,
     nyc_taxi,
     sdr_theory,
+    snn_delays,
+    snn_images,
+    snn_nmnist,
 )
 from dendrix.recipes.base import (
     RECIPES,

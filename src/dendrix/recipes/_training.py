@@ -1,0 +1,148 @@
+"""A small supervised training loop shared by the gradient-trained recipes.
+
+One epoch = one pass over the training tensors in an order drawn from a generator seeded by
+``(seed, epoch)``, so a resumed run sees exactly the batches an uninterrupted one would. After
+every epoch the model, optimiser, scheduler and history are saved atomically to a checkpoint;
+a run started with the same checkpoint path and config resumes after the last saved epoch.
+Validation data (held out from the training split) is what the loop reports per epoch; the test
+split is evaluated once, at the end, by the recipe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from dendrix._io import atomic_write
+
+__all__ = ["TrainingHistory", "config_digest", "evaluate", "fit"]
+
+
+@dataclass
+class TrainingHistory:
+    """Per-epoch records: training loss, validation accuracy (%), wall seconds."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+    resumed_from: int = 0
+
+
+def config_digest(config: Any) -> str:
+    """A short hash of a dataclass config, to refuse resuming someone else's checkpoint."""
+    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, x: Tensor, y: Tensor, *, batch_size: int, prepare: Callable | None = None
+) -> float:
+    """Accuracy in % of ``model(prepare(x_batch))`` logits ``[B, C]`` against ``y``."""
+    model.eval()
+    correct = 0
+    for start in range(0, len(x), batch_size):
+        xb = x[start : start + batch_size]
+        xb = prepare(xb) if prepare is not None else xb
+        correct += int((model(xb).argmax(-1) == y[start : start + batch_size]).sum())
+    return 100.0 * correct / max(len(x), 1)
+
+
+def fit(
+    model: nn.Module,
+    data: tuple[Tensor, Tensor, Tensor, Tensor],
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    checkpoint: Path | None,
+    digest: str,
+    prepare: Callable | None = None,
+    weight_decay: float = 0.0,
+    progress: bool = True,
+    description: str = "train",
+) -> TrainingHistory:
+    """Train ``model`` with Adam + cosine schedule and cross-entropy; resume from ``checkpoint``.
+
+    Args:
+        data: ``(x_train, y_train, x_val, y_val)``.
+        prepare: maps a raw batch to the model input (e.g. scaling, time expansion).
+        checkpoint: file to save after each epoch and resume from (``None``: no saving).
+        digest: :func:`config_digest` of the run's config; a checkpoint with another digest is
+            refused rather than silently overwritten.
+    """
+    x_train, y_train, x_val, y_val = data
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=epochs)
+    history = TrainingHistory()
+    start_epoch = 0
+    if checkpoint is not None and checkpoint.exists():
+        saved = torch.load(checkpoint, weights_only=False)
+        if saved.get("digest") != digest:
+            raise ValueError(
+                f"checkpoint {checkpoint} was written by a different config; delete it or give "
+                "another checkpoint path to start afresh."
+            )
+        model.load_state_dict(saved["model"])
+        optimiser.load_state_dict(saved["optimiser"])
+        scheduler.load_state_dict(saved["scheduler"])
+        history = TrainingHistory(**saved["history"])
+        start_epoch = saved["epoch"]
+        history.resumed_from = start_epoch
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(start_epoch, epochs):
+        t0 = time.perf_counter()
+        model.train()
+        order = torch.randperm(
+            len(x_train), generator=torch.Generator().manual_seed(seed * 1000 + epoch)
+        )
+        total, batches = 0.0, 0
+        bar = tqdm(
+            range(0, len(order), batch_size),
+            desc=f"{description} {epoch + 1}/{epochs}",
+            disable=not progress,
+            leave=False,
+        )
+        for start in bar:
+            idx = order[start : start + batch_size]
+            xb = x_train[idx]
+            xb = prepare(xb) if prepare is not None else xb
+            loss = loss_fn(model(xb), y_train[idx])
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            total += float(loss.detach())
+            batches += 1
+        scheduler.step()
+        history.train_loss.append(total / max(batches, 1))
+        history.val_accuracy.append(
+            evaluate(model, x_val, y_val, batch_size=4 * batch_size, prepare=prepare)
+        )
+        history.epoch_seconds.append(time.perf_counter() - t0)
+        if progress:
+            tqdm.write(
+                f"{description} epoch {epoch + 1}: loss {history.train_loss[-1]:.4f}, "
+                f"val {history.val_accuracy[-1]:.2f} %, {history.epoch_seconds[-1]:.0f} s"
+            )
+        if checkpoint is not None:
+            state = {
+                "digest": digest,
+                "epoch": epoch + 1,
+                "model": model.state_dict(),
+                "optimiser": optimiser.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "history": dataclasses.asdict(history),
+            }
+            atomic_write(checkpoint, lambda p, s=state: torch.save(s, p))
+    return history

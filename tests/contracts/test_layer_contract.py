@@ -12,6 +12,7 @@ import io
 import pytest
 import torch
 
+import dendrix.dendrites  # registers the dendrite and sparse layers
 import dendrix.sdr
 import dendrix.spiking.delays  # noqa: F401  (registers the delay layers)
 from dendrix.registry import LAYERS

@@ -5,6 +5,7 @@ Importing this package registers them all.
 """
 
 from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
+    active_dendrites,
     htm_sequence,
     kwinners_boosting,
     nab,
@@ -13,6 +14,7 @@ from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
     snn_delays,
     snn_images,
     snn_nmnist,
+    sparse_noise,
 )
 from dendrix.recipes.base import (
     RECIPES,

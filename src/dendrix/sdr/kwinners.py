@@ -456,7 +456,7 @@ class KWinners(_KWinnersBase):
             kind="floating",
             min_ndim=1,
             last_dim=self.n,
-            finite=True,
+            finite=not torch.compiler.is_compiling(),  # data-dependent: checked in eager only
             hint=f"KWinners(n={self.n}) expects input [..., {self.n}].",
         )
         factors = _boost_factors(self.duty_cycle, self.k / self.n, self.boost_strength)
@@ -567,7 +567,8 @@ class KWinners2d(_KWinnersBase):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         hint = f"KWinners2d(channels={self.channels}) expects [B, {self.channels}, H, W]."
-        check_tensor("x", x, kind="floating", ndim=4, finite=True, hint=hint)
+        finite = not torch.compiler.is_compiling()  # data-dependent: checked in eager only
+        check_tensor("x", x, kind="floating", ndim=4, finite=finite, hint=hint)
         if x.shape[1] != self.channels:
             raise ValueError(
                 f"x must have {self.channels} channels (dim 1), got shape {tuple(x.shape)}. " + hint

@@ -6,6 +6,10 @@
   2017).
 - :mod:`dendrix.dendrites.sparse` — :class:`SparseWeights` (fixed random masks), the sparse and
   dense CNN-2 of Ahmad & Scheinkman (2019) and their :func:`noise_score`.
+- :mod:`dendrix.dendrites.elm` — the expressive leaky memory neuron :class:`ELM` and its
+  branched variant :class:`BranchELM` (Spieler et al. 2024).
+- :mod:`dendrix.dendrites.two_point` — :class:`TwoPointNeuron`, basal drive modulated by apical
+  context, which alone never drives the output.
 """
 
 from dendrix.dendrites.active import (
@@ -23,6 +27,14 @@ from dendrix.dendrites.active import (
     si_path_step,
     si_penalty,
 )
+from dendrix.dendrites.elm import (
+    ELM,
+    BranchELM,
+    ELMParameters,
+    ELMState,
+    elm_sequence,
+    elm_step,
+)
 from dendrix.dendrites.sparse import (
     NOISE_LEVELS,
     DenseCNN,
@@ -37,13 +49,24 @@ from dendrix.dendrites.sparse import (
     sparse_mask,
     update_boost_strength,
 )
+from dendrix.dendrites.two_point import (
+    TRANSFER_FUNCTIONS,
+    TwoPointNeuron,
+    two_point,
+    two_point_layer,
+)
 
 __all__ = [
+    "ELM",
     "GATINGS",
     "NOISE_LEVELS",
+    "TRANSFER_FUNCTIONS",
     "ActiveDendrites",
+    "BranchELM",
     "DendriticMLP",
     "DenseCNN",
+    "ELMParameters",
+    "ELMState",
     "NoiseScore",
     "PrototypeContext",
     "SparseCNN",
@@ -51,10 +74,13 @@ __all__ = [
     "SparseLinear",
     "SparseWeights",
     "SynapticIntelligence",
+    "TwoPointNeuron",
     "active_dendrites",
     "add_pixel_noise",
     "dendrite_activations",
     "dendritic_gate",
+    "elm_sequence",
+    "elm_step",
     "nearest_prototype",
     "noise_score",
     "rezero_weights",
@@ -63,5 +89,7 @@ __all__ = [
     "si_path_step",
     "si_penalty",
     "sparse_mask",
+    "two_point",
+    "two_point_layer",
     "update_boost_strength",
 ]

@@ -6,6 +6,7 @@ Importing this package registers them all.
 
 from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
     active_dendrites,
+    elm_long_horizon,
     htm_sequence,
     kwinners_boosting,
     nab,
@@ -15,6 +16,7 @@ from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
     snn_images,
     snn_nmnist,
     sparse_noise,
+    two_point,
 )
 from dendrix.recipes.base import (
     RECIPES,

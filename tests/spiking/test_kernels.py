@@ -47,7 +47,9 @@ class Family(NamedTuple):
 FAMILIES = {
     "lif": Family(LIFParameters, LIFState, lif_multistep, reference.lif_multistep_reference),
     "cuba_lif": Family(
-        CubaLIFParameters, CubaLIFState, cuba_lif_multistep,
+        CubaLIFParameters,
+        CubaLIFState,
+        cuba_lif_multistep,
         reference.cuba_lif_multistep_reference,
     ),
     "alif": Family(ALIFParameters, ALIFState, alif_multistep, reference.alif_multistep_reference),
@@ -57,9 +59,12 @@ FAMILIES = {
 # input range (lo, hi) per family, without / with reset="none" (no reset: weaker, signed drive,
 # or every neuron would fire at every step)
 DRIVE = {
-    ("lif", False): (0.0, 0.6), ("lif", True): (-0.3, 0.5),
-    ("cuba_lif", False): (-0.05, 0.2), ("cuba_lif", True): (-0.1, 0.14),
-    ("alif", False): (0.0, 1.2), ("alif", True): (-0.3, 0.42),
+    ("lif", False): (0.0, 0.6),
+    ("lif", True): (-0.3, 0.5),
+    ("cuba_lif", False): (-0.05, 0.2),
+    ("cuba_lif", True): (-0.1, 0.14),
+    ("alif", False): (0.0, 1.2),
+    ("alif", True): (-0.3, 0.42),
 }
 
 
@@ -101,36 +106,48 @@ def make_case(
         leaves[name] = value.requires_grad_(True)
         return value
 
-    common = {"reset": reset, "v_reset": -0.1, "detach_reset": detach,
-              "surrogate": surrogate(spike)}
+    common = {
+        "reset": reset,
+        "v_reset": -0.1,
+        "detach_reset": detach,
+        "surrogate": surrogate(spike),
+    }
     if family == "lif":
         x = leaf("x", u((T, *step), lo, hi))
         state = LIFState(v=leaf("v", u(step, 0.0, 0.5)), r=torch.zeros(step, dtype=dtype))
         if per_neuron:
-            p = LIFParameters(tau_mem=leaf("tau_mem", u(FEATURES[-1:], 5e-3, 15e-3)),
-                              v_th=leaf("v_th", u(FEATURES, 0.75, 1.25)), **common)
+            p = LIFParameters(
+                tau_mem=leaf("tau_mem", u(FEATURES[-1:], 5e-3, 15e-3)),
+                v_th=leaf("v_th", u(FEATURES, 0.75, 1.25)),
+                **common,
+            )
         else:
             p = LIFParameters(tau_mem=10e-3, v_th=1.0, **common)
     elif family == "cuba_lif":
         x = leaf("x", u((T, *step), lo, hi))
         state = CubaLIFState(v=leaf("v", u(step, 0.0, 0.5)), i=leaf("i", u(step, 0.0, 0.2)))
         if per_neuron:
-            p = CubaLIFParameters(tau_syn=leaf("tau_syn", u(FEATURES[-1:], 3e-3, 8e-3)),
-                                  tau_mem=leaf("tau_mem", u((1, FEATURES[-1]), 5e-3, 15e-3)),
-                                  v_th=leaf("v_th", u(FEATURES, 0.75, 1.25)), **common)
+            p = CubaLIFParameters(
+                tau_syn=leaf("tau_syn", u(FEATURES[-1:], 3e-3, 8e-3)),
+                tau_mem=leaf("tau_mem", u((1, FEATURES[-1]), 5e-3, 15e-3)),
+                v_th=leaf("v_th", u(FEATURES, 0.75, 1.25)),
+                **common,
+            )
         else:
             p = CubaLIFParameters(tau_syn=5e-3, tau_mem=10e-3, v_th=1.0, **common)
     else:
         x = leaf("x", u((T, *step), lo, hi))
         state = ALIFState(v=leaf("v", u(step, 0.0, 0.5)), a=leaf("a", u(step, 0.0, 0.2)))
         if per_neuron:
-            p = ALIFParameters(tau_mem=leaf("tau_mem", u(FEATURES[-1:], 5e-3, 15e-3)),
-                               tau_adapt=leaf("tau_adapt", u(FEATURES, 20e-3, 100e-3)),
-                               v_th=leaf("v_th", u(FEATURES[-1:], 0.75, 1.25)),
-                               beta_adapt=leaf("beta_adapt", u(FEATURES, 0.5, 2.0)), **common)
+            p = ALIFParameters(
+                tau_mem=leaf("tau_mem", u(FEATURES[-1:], 5e-3, 15e-3)),
+                tau_adapt=leaf("tau_adapt", u(FEATURES, 20e-3, 100e-3)),
+                v_th=leaf("v_th", u(FEATURES[-1:], 0.75, 1.25)),
+                beta_adapt=leaf("beta_adapt", u(FEATURES, 0.5, 2.0)),
+                **common,
+            )
         else:
-            p = ALIFParameters(tau_mem=20e-3, tau_adapt=50e-3, v_th=1.0, beta_adapt=1.8,
-                               **common)
+            p = ALIFParameters(tau_mem=20e-3, tau_adapt=50e-3, v_th=1.0, beta_adapt=1.8, **common)
     weights = {"z": torch.randn(x.shape, generator=g, dtype=dtype)}
     for field in state._fields:
         if field != "r":
@@ -188,8 +205,7 @@ def assert_runs_match(fused, ref) -> None:
 def test_cpu_kernel_equals_reference_in_outputs_and_gradients(
     family, reset, detach, spike, per_neuron, dtype
 ):
-    case = make_case(family, dtype, per_neuron=per_neuron, reset=reset, detach=detach,
-                     spike=spike)
+    case = make_case(family, dtype, per_neuron=per_neuron, reset=reset, detach=detach, spike=spike)
     fam = FAMILIES[family]
     ref = run(fam.reference, case)
     rate = float(ref[0].mean())
@@ -214,8 +230,7 @@ def test_a_single_step_and_a_single_neuron(family):
     case = make_case(family, seed=2)
     x = case.x.detach()[:1, :1, :1, :1].requires_grad_(True)
     state = type(case.state)(*(s.detach()[:1, :1, :1].requires_grad_(True) for s in case.state))
-    weights = {k: w[:1, :1, :1] if k != "z" else w[:1, :1, :1, :1]
-               for k, w in case.weights.items()}
+    weights = {k: w[:1, :1, :1] if k != "z" else w[:1, :1, :1, :1] for k, w in case.weights.items()}
     p = FAMILIES[family].params(reset="zero", v_reset=-0.1)
     leaves = {"x": x, **{f: s for f, s in zip(state._fields, state, strict=True) if f != "r"}}
     small = Case(x, state, p, leaves, weights)
@@ -271,9 +286,8 @@ def test_without_grad_the_forward_keeps_no_steps_and_still_equals_the_reference(
     vectors = {"lif": 3, "cuba_lif": 5, "alif": 7}[family]
     op = getattr(torch.ops.dendrix, f"{family}_cpu_forward")
     saves = (False, False) if family == "cuba_lif" else (False,)
-    outputs = op(x, *(torch.full((m,), 0.5) for _ in range(vectors)), 0.0, 0, False, 0, 1.0,
-                 *saves)
-    assert all(kept.shape == (1, m) for kept in outputs[2 if family == "lif" else 3:])
+    outputs = op(x, *(torch.full((m,), 0.5) for _ in range(vectors)), 0.0, 0, False, 0, 1.0, *saves)
+    assert all(kept.shape == (1, m) for kept in outputs[2 if family == "lif" else 3 :])
 
 
 # -- torch.compile, torch.func ------------------------------------------------------------------
@@ -302,8 +316,9 @@ def test_torch_func_grad_equals_autograd(family):
     detached = {k: v.detach() for k, v in case.leaves.items()}
 
     def loss(leaves):
-        state = type(case.state)(*(leaves.get(f, getattr(case.state, f).detach())
-                                   for f in case.state._fields))
+        state = type(case.state)(
+            *(leaves.get(f, getattr(case.state, f).detach()) for f in case.state._fields)
+        )
         p = case.p._replace(**{k: v for k, v in leaves.items() if k in case.p._fields})
         z, final = fam.multistep(leaves["x"], state, p, DT, backend="cpu")
         return loss_of(z, final, case.weights)
@@ -333,9 +348,9 @@ def test_functional_call_grad_equals_module_backward():
     w = torch.randn(x.shape, generator=torch.Generator().manual_seed(5), dtype=x.dtype)
     (module(x) * w).sum().backward()
     params = {k: v.detach() for k, v in module.named_parameters()}
-    grads = torch.func.grad(
-        lambda ps: (torch.func.functional_call(module, ps, (x,)) * w).sum()
-    )(params)
+    grads = torch.func.grad(lambda ps: (torch.func.functional_call(module, ps, (x,)) * w).sum())(
+        params
+    )
     assert float(module.tau.grad.abs().max()) > 0
     assert_equivalent(grads["tau"], module.tau.grad, "functional_call d loss / d tau")
 
@@ -383,8 +398,10 @@ def test_a_refractory_period_shorter_than_half_a_step_is_no_period():
     case = make_case("lif")
     p = case.p._replace(t_ref=0.4e-3)
     assert resolve_backend(case.x, case.state, p, DT) == "cpu"
-    assert_runs_match(run(lif_multistep, case._replace(p=p)),
-                      run(reference.lif_multistep_reference, case._replace(p=p)))
+    assert_runs_match(
+        run(lif_multistep, case._replace(p=p)),
+        run(reference.lif_multistep_reference, case._replace(p=p)),
+    )
 
 
 @dataclass(frozen=True)
@@ -399,8 +416,7 @@ class _Rectangular(Surrogate):
 
 @pytest.mark.parametrize(
     "change",
-    ["float16", "bfloat16", "custom_surrogate", "wider_parameter", "wider_state",
-     "tensor_v_reset"],
+    ["float16", "bfloat16", "custom_surrogate", "wider_parameter", "wider_state", "tensor_v_reset"],
 )
 def test_configurations_the_kernel_lacks_go_to_the_reference(change):
     case = make_case("lif", torch.float32)
@@ -435,8 +451,11 @@ def test_a_zero_dim_wider_parameter_does_not_promote_and_stays_fused():
 def test_narrower_float32_parameters_with_float64_input_stay_fused():
     # e.g. a module's float32 constants driven by float64 data: the reference promotes them
     case = make_case("alif", torch.float64)
-    narrow = {k: v.detach().float().requires_grad_(True)
-              for k, v in case.leaves.items() if k in case.p._fields}
+    narrow = {
+        k: v.detach().float().requires_grad_(True)
+        for k, v in case.leaves.items()
+        if k in case.p._fields
+    }
     case = case._replace(p=case.p._replace(**narrow), leaves={**case.leaves, **narrow})
     assert resolve_backend(case.x, case.state, case.p, DT) == "cpu"
     fused, ref = run(alif_multistep, case), run(reference.alif_multistep_reference, case)
@@ -516,8 +535,13 @@ def test_a_non_positive_time_step_is_refused(dt):
 
 @pytest.mark.parametrize(
     ("family", "name"),
-    [("lif", "tau_mem"), ("cuba_lif", "tau_syn"), ("cuba_lif", "tau_mem"),
-     ("alif", "tau_mem"), ("alif", "tau_adapt")],
+    [
+        ("lif", "tau_mem"),
+        ("cuba_lif", "tau_syn"),
+        ("cuba_lif", "tau_mem"),
+        ("alif", "tau_mem"),
+        ("alif", "tau_adapt"),
+    ],
 )
 @pytest.mark.parametrize("as_tensor", [False, True], ids=["float", "tensor"])
 def test_a_non_positive_time_constant_is_refused(family, name, as_tensor):

@@ -53,8 +53,10 @@ def _dense_net(dt=1e-3, seed=0):
     tau = dt * (2.0 + 20.0 * torch.rand(16, generator=g))
     v_th = 0.8 + 0.4 * torch.rand(16, generator=g)
     return nn.Sequential(
-        _linear(8, 16, seed), _lif(16, tau_mem=tau, v_th=v_th, dt=dt),
-        _linear(16, 4, seed + 1), _lif(4, tau_mem=7 * dt, v_th=0.8, v_reset=-0.1, dt=dt),
+        _linear(8, 16, seed),
+        _lif(16, tau_mem=tau, v_th=v_th, dt=dt),
+        _linear(16, 4, seed + 1),
+        _lif(4, tau_mem=7 * dt, v_th=0.8, v_reset=-0.1, dt=dt),
     )
 
 
@@ -162,14 +164,27 @@ def test_round_trip_without_metadata_keeps_the_spikes(nir):
 def test_round_trip_conv_lif_flatten_linear_cuba_is_exact(nir):
     tau = torch.tensor([3e-3, 5e-3, 8e-3, 12e-3]).view(4, 1, 1)  # per channel
     net = SpikingSequential(
-        _seeded(nn.Conv2d(2, 4, 3, padding=1, bias=False), 0), _lif((4, 1, 1), tau_mem=tau),
-        _seeded(nn.Conv2d(4, 3, 3, stride=2), 1), _lif(None, tau_mem=6e-3, v_th=0.7),
-        nn.Flatten(), _linear(3 * 2 * 2, 5, 2), _cuba(5, tau_syn=3e-3, tau_mem=9e-3),
+        _seeded(nn.Conv2d(2, 4, 3, padding=1, bias=False), 0),
+        _lif((4, 1, 1), tau_mem=tau),
+        _seeded(nn.Conv2d(4, 3, 3, stride=2), 1),
+        _lif(None, tau_mem=6e-3, v_th=0.7),
+        nn.Flatten(),
+        _linear(3 * 2 * 2, 5, 2),
+        _cuba(5, tau_syn=3e-3, tau_mem=9e-3),
     )
     graph = to_nir(net, dt=1e-3, input_shape=(2, 6, 6))
     kinds = [type(n).__name__ for n in graph.nodes.values()]
-    assert kinds == ["Input", "Conv2d", "LIF", "Conv2d", "LIF", "Flatten", "Affine", "CubaLIF",
-                     "Output"]
+    assert kinds == [
+        "Input",
+        "Conv2d",
+        "LIF",
+        "Conv2d",
+        "LIF",
+        "Flatten",
+        "Affine",
+        "CubaLIF",
+        "Output",
+    ]
     assert graph.nodes["4"].start_dim == 0  # NIR shapes have no batch axis
     x = _input(30, 3, 2, 6, 6, scale=3.0)
     expected = net(x)
@@ -215,8 +230,9 @@ def test_import_follows_the_euler_step_of_the_nir_ode(nir):
     """A graph written by hand (R = 1, not dendrix's R = tau/dt) against its own Euler step."""
     dt, n = 1e-3, 5
     tau = np.linspace(3e-3, 9e-3, n)
-    node = nir.LIF(tau=tau, r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.full(n, 0.3),
-                   v_reset=np.zeros(n))
+    node = nir.LIF(
+        tau=tau, r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.full(n, 0.3), v_reset=np.zeros(n)
+    )
     graph = nir.NIRGraph.from_list(node)
     layer = from_nir(graph, dt=dt)
     # gain R dt / tau moved into the threshold: the membrane is v / gain
@@ -339,16 +355,19 @@ def test_shape_errors_say_what_to_add(nir):
 
 def _lif_node(nir, n, **kwargs):
     tau = np.full(n, 5e-3)
-    params = dict(tau=tau, r=tau / 1e-3, v_leak=np.zeros(n), v_threshold=np.ones(n),
-                  v_reset=np.zeros(n))
+    params = dict(
+        tau=tau, r=tau / 1e-3, v_leak=np.zeros(n), v_threshold=np.ones(n), v_reset=np.zeros(n)
+    )
     params.update(kwargs)
     return nir.LIF(**params)
 
 
 def test_recurrent_graphs_are_refused(nir):
     nodes = {
-        "input": nir.Input(np.array([3])), "lif": _lif_node(nir, 3),
-        "w_rec": nir.Linear(weight=np.eye(3)), "output": nir.Output(np.array([3])),
+        "input": nir.Input(np.array([3])),
+        "lif": _lif_node(nir, 3),
+        "w_rec": nir.Linear(weight=np.eye(3)),
+        "output": nir.Output(np.array([3])),
     }
     edges = [("input", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")]
     graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
@@ -358,7 +377,9 @@ def test_recurrent_graphs_are_refused(nir):
 
 def test_branching_graphs_are_refused(nir):
     nodes = {
-        "input": nir.Input(np.array([3])), "a": _lif_node(nir, 3), "b": _lif_node(nir, 3),
+        "input": nir.Input(np.array([3])),
+        "a": _lif_node(nir, 3),
+        "b": _lif_node(nir, 3),
         "output": nir.Output(np.array([3])),
     }
     edges = [("input", "a"), ("input", "b"), ("a", "output"), ("b", "output")]
@@ -386,8 +407,9 @@ def test_stale_metadata_is_ignored_with_a_warning(nir):
     graph.nodes["0"].tau = graph.nodes["0"].tau * 2  # edited after export
     with pytest.warns(UserWarning, match="disagrees"):
         layer = from_nir(graph, dt=1e-3)[0]
-    assert layer.tau_mem().item() == pytest.approx(-1e-3 / math.log(1 - 1e-3 / (2 * 5.5167e-3)),
-                                                   rel=1e-4)
+    assert layer.tau_mem().item() == pytest.approx(
+        -1e-3 / math.log(1 - 1e-3 / (2 * 5.5167e-3)), rel=1e-4
+    )
 
 
 # -- other libraries' NIR importers ----------------------------------------------------------
@@ -406,11 +428,15 @@ def test_snntorch_import_reproduces_dendrix_spikes(nir, family):
     dt = 1e-4  # snnTorch's importer assumes this step whatever the graph says
     g = torch.Generator().manual_seed(4)
     if family == "lif":
-        neurons = (_lif(16, tau_mem=dt * (2 + 20 * torch.rand(16, generator=g)), dt=dt),
-                   _lif(4, tau_mem=7 * dt, v_th=0.8, dt=dt))
+        neurons = (
+            _lif(16, tau_mem=dt * (2 + 20 * torch.rand(16, generator=g)), dt=dt),
+            _lif(4, tau_mem=7 * dt, v_th=0.8, dt=dt),
+        )
     else:
-        neurons = (_cuba(16, tau_syn=5 * dt, tau_mem=10 * dt, dt=dt),
-                   _cuba(4, tau_syn=3 * dt, tau_mem=8 * dt, v_th=0.8, dt=dt))
+        neurons = (
+            _cuba(16, tau_syn=5 * dt, tau_mem=10 * dt, dt=dt),
+            _cuba(4, tau_syn=3 * dt, tau_mem=8 * dt, v_th=0.8, dt=dt),
+        )
     net = nn.Sequential(_linear(8, 16, 0), neurons[0], _linear(16, 4, 1), neurons[1])
     peer = snn_nir.import_from_nir(to_nir(net, dt=dt, input_shape=8))
     x = _input(100, 3, 8)
@@ -441,8 +467,10 @@ def test_norse_import_reproduces_dendrix_cuba_lif_spikes(nir):
         norse = pytest.importorskip("norse.torch")
     dt = 1e-3
     net = nn.Sequential(
-        _linear(8, 16, 0), _cuba(16, tau_syn=5e-3, tau_mem=10e-3, dt=dt),
-        _linear(16, 4, 1), _cuba(4, tau_syn=3e-3, tau_mem=8e-3, v_th=0.8, dt=dt),
+        _linear(8, 16, 0),
+        _cuba(16, tau_syn=5e-3, tau_mem=10e-3, dt=dt),
+        _linear(16, 4, 1),
+        _cuba(4, tau_syn=3e-3, tau_mem=8e-3, v_th=0.8, dt=dt),
     )
     peer = norse.from_nir(to_nir(net, dt=dt, input_shape=8), dt=dt)
     x = _input(100, 3, 8)

@@ -8,6 +8,9 @@
   dense CNN-2 of Ahmad & Scheinkman (2019) and their :func:`noise_score`.
 - :mod:`dendrix.dendrites.elm` — the expressive leaky memory neuron :class:`ELM` and its
   branched variant :class:`BranchELM` (Spieler et al. 2024).
+- :mod:`dendrix.dendrites.perforated` — :func:`perforate` grows cascade-correlation-trained
+  dendrite nodes on chosen layers of a trained network (perforated backpropagation, Brenner &
+  Itti 2025), driven by :class:`PerforationTrainer`.
 - :mod:`dendrix.dendrites.two_point` — :class:`TwoPointNeuron`, basal drive modulated by apical
   context, which alone never drives the output.
 """
@@ -34,6 +37,17 @@ from dendrix.dendrites.elm import (
     ELMState,
     elm_sequence,
     elm_step,
+)
+from dendrix.dendrites.perforated import (
+    DendriteCandidates,
+    PerforatedLayer,
+    PerforationTrainer,
+    correlation_score,
+    dendrite_node_output,
+    parameter_count,
+    perforate,
+    perforated_layers,
+    perforated_output,
 )
 from dendrix.dendrites.sparse import (
     NOISE_LEVELS,
@@ -63,11 +77,14 @@ __all__ = [
     "TRANSFER_FUNCTIONS",
     "ActiveDendrites",
     "BranchELM",
+    "DendriteCandidates",
     "DendriticMLP",
     "DenseCNN",
     "ELMParameters",
     "ELMState",
     "NoiseScore",
+    "PerforatedLayer",
+    "PerforationTrainer",
     "PrototypeContext",
     "SparseCNN",
     "SparseConv2d",
@@ -77,12 +94,18 @@ __all__ = [
     "TwoPointNeuron",
     "active_dendrites",
     "add_pixel_noise",
+    "correlation_score",
     "dendrite_activations",
+    "dendrite_node_output",
     "dendritic_gate",
     "elm_sequence",
     "elm_step",
     "nearest_prototype",
     "noise_score",
+    "parameter_count",
+    "perforate",
+    "perforated_layers",
+    "perforated_output",
     "rezero_weights",
     "select_segment",
     "si_consolidate",

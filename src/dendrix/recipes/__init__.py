@@ -11,6 +11,7 @@ from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
     kwinners_boosting,
     nab,
     nyc_taxi,
+    perforated,
     sdr_theory,
     snn_delays,
     snn_images,

@@ -120,14 +120,26 @@ _TEMPORAL = (NeuronModule, Delay, DelayedLinear)
 
 #: Modules with no NIR primitive, and what to do instead.
 _NOT_IN_NIR = (
-    (Recurrent, "its recurrent connections are not exported (to_nir writes feed-forward "
-                "chains); keep recurrent networks in dendrix"),
-    (ALIF, "NIR has no adaptive-threshold neuron (its LIF and CubaLIF have fixed thresholds); "
-           "replace it by LIF(reset='zero') and retrain, or keep the network in dendrix"),
-    (Izhikevich, "NIR has no Izhikevich neuron (quadratic membrane, recovery variable); use "
-                 "LIF(reset='zero') or CubaLIF(reset='zero') and retrain"),
-    (StochasticLIF, "NIR neurons are deterministic and cannot express escape noise; use "
-                    "LIF(reset='zero') and retrain"),
+    (
+        Recurrent,
+        "its recurrent connections are not exported (to_nir writes feed-forward "
+        "chains); keep recurrent networks in dendrix",
+    ),
+    (
+        ALIF,
+        "NIR has no adaptive-threshold neuron (its LIF and CubaLIF have fixed thresholds); "
+        "replace it by LIF(reset='zero') and retrain, or keep the network in dendrix",
+    ),
+    (
+        Izhikevich,
+        "NIR has no Izhikevich neuron (quadratic membrane, recovery variable); use "
+        "LIF(reset='zero') or CubaLIF(reset='zero') and retrain",
+    ),
+    (
+        StochasticLIF,
+        "NIR neurons are deterministic and cannot express escape noise; use "
+        "LIF(reset='zero') and retrain",
+    ),
 )
 
 _SUPPORTED = (
@@ -371,17 +383,23 @@ def _export_conv2d(
             "with padding_mode='zeros'."
         )
     weight = layer.weight.detach().cpu()
-    out_shape = tuple(layer(torch.zeros(1, *shape, dtype=weight.dtype,
-                                        device=layer.weight.device)).shape[1:])
+    out_shape = tuple(
+        layer(torch.zeros(1, *shape, dtype=weight.dtype, device=layer.weight.device)).shape[1:]
+    )
     has_bias = layer.bias is not None
     bias = (
-        layer.bias.detach().cpu() if has_bias
+        layer.bias.detach().cpu()
+        if has_bias
         else torch.zeros(layer.out_channels, dtype=weight.dtype)
     )
     node = nir.Conv2d(
-        input_shape=tuple(shape[1:]), weight=weight.numpy().copy(), stride=tuple(layer.stride),
+        input_shape=tuple(shape[1:]),
+        weight=weight.numpy().copy(),
+        stride=tuple(layer.stride),
         padding=layer.padding if isinstance(layer.padding, str) else tuple(layer.padding),
-        dilation=tuple(layer.dilation), groups=layer.groups, bias=bias.numpy().copy(),
+        dilation=tuple(layer.dilation),
+        groups=layer.groups,
+        bias=bias.numpy().copy(),
         metadata={"dendrix_bias": has_bias},
     )
     if tuple(int(s) for s in node.output_type["output"]) != out_shape:
@@ -427,10 +445,12 @@ def _check_neuron(what: str, layer: LIF | CubaLIF, dt: float) -> None:
         )
 
 
-def _neuron_metadata(layer: LIF | CubaLIF, dt: float, shape: tuple[int, ...],
-                     **values: Tensor) -> dict[str, Any]:
+def _neuron_metadata(
+    layer: LIF | CubaLIF, dt: float, shape: tuple[int, ...], **values: Tensor
+) -> dict[str, Any]:
     meta: dict[str, Any] = {
-        "dendrix_module": type(layer).__name__, "dendrix_dt": dt,
+        "dendrix_module": type(layer).__name__,
+        "dendrix_dt": dt,
         "dendrix_detach_reset": bool(layer.detach_reset),
     }
     for key, value in values.items():
@@ -455,7 +475,10 @@ def _export_lif(
     tau_mem, v_th = layer.tau_mem(), layer.v_th()
     tau = _euler_time_constant(decay_unchecked(tau_mem, layer.dt), dt, shape, f"{what} tau_mem")
     node = nir.LIF(
-        tau=tau, r=tau / dt, v_leak=np.zeros(shape), v_threshold=_strict_threshold(v_th, shape),
+        tau=tau,
+        r=tau / dt,
+        v_leak=np.zeros(shape),
+        v_threshold=_strict_threshold(v_th, shape),
         v_reset=np.full(shape, layer.v_reset),
         metadata=_neuron_metadata(layer, dt, shape, tau_mem=tau_mem, v_th=v_th),
     )
@@ -470,8 +493,12 @@ def _export_cuba_lif(
     syn = _euler_time_constant(decay_unchecked(tau_syn, layer.dt), dt, shape, f"{what} tau_syn")
     mem = _euler_time_constant(decay_unchecked(tau_mem, layer.dt), dt, shape, f"{what} tau_mem")
     node = nir.CubaLIF(
-        tau_syn=syn, tau_mem=mem, r=mem / dt, v_leak=np.zeros(shape),
-        v_threshold=_strict_threshold(v_th, shape), v_reset=np.full(shape, layer.v_reset),
+        tau_syn=syn,
+        tau_mem=mem,
+        r=mem / dt,
+        v_leak=np.zeros(shape),
+        v_threshold=_strict_threshold(v_th, shape),
+        v_reset=np.full(shape, layer.v_reset),
         w_in=syn / dt,
         metadata=_neuron_metadata(layer, dt, shape, tau_syn=tau_syn, tau_mem=tau_mem, v_th=v_th),
     )
@@ -676,9 +703,14 @@ def _import_conv2d(node: Any) -> nn.Conv2d:
     bias = np.asarray(node.bias)
     has_bias = bool(_plain(node.metadata.get("dendrix_bias", True))) or bool(bias.any())
     layer = nn.Conv2d(
-        weight.shape[1] * groups, weight.shape[0], tuple(weight.shape[2:]),
-        stride=_int_tuple(node.stride), padding=padding, dilation=_int_tuple(node.dilation),
-        groups=groups, bias=has_bias,
+        weight.shape[1] * groups,
+        weight.shape[0],
+        tuple(weight.shape[2:]),
+        stride=_int_tuple(node.stride),
+        padding=padding,
+        dilation=_int_tuple(node.dilation),
+        groups=groups,
+        bias=has_bias,
     )
     with torch.no_grad():
         layer.weight.copy_(_tensor(weight))
@@ -728,8 +760,9 @@ def _threshold_and_reset(what: str, node: Any, gain: np.ndarray) -> tuple[Tensor
     return _inclusive_threshold(v_th, torch.get_default_dtype()), float(v_reset.reshape(-1)[0])
 
 
-def _dendrix_values(what: str, node: Any, family: str, dt: float,
-                    fields: dict[str, Tensor]) -> dict[str, Tensor]:
+def _dendrix_values(
+    what: str, node: Any, family: str, dt: float, fields: dict[str, Tensor]
+) -> dict[str, Tensor]:
     """dendrix's own values from the node's metadata where they agree with ``fields``."""
     meta = {k: _plain(v) for k, v in (node.metadata or {}).items()}
     if meta.get("dendrix_module") != family or not math.isclose(
@@ -744,7 +777,8 @@ def _dendrix_values(what: str, node: Any, family: str, dt: float,
         saved = {k: torch.from_numpy(a.copy()) for k, a in arrays.items()}
         same = all(
             bool((decay_unchecked(saved[k], dt) == decay_unchecked(v, dt)).all())
-            if k.startswith("tau") else bool((saved[k] == v).all())
+            if k.startswith("tau")
+            else bool((saved[k] == v).all())
             for k, v in fields.items()
         )
     except (KeyError, RuntimeError, TypeError, ValueError):
@@ -775,8 +809,13 @@ def _import_lif(what: str, node: Any, dt: float) -> LIF:
     fields = {"tau_mem": tau_mem, "v_th": v_th}
     values = _dendrix_values(what, node, "LIF", dt, fields)
     return LIF(
-        tuple(beta.shape) or None, tau_mem=_compact(values["tau_mem"]),
-        v_th=_compact(values["v_th"]), v_reset=v_reset, reset="zero", dt=dt, return_state=False,
+        tuple(beta.shape) or None,
+        tau_mem=_compact(values["tau_mem"]),
+        v_th=_compact(values["v_th"]),
+        v_reset=v_reset,
+        reset="zero",
+        dt=dt,
+        return_state=False,
         **_training_options(node),
     )
 
@@ -793,9 +832,15 @@ def _import_cuba_lif(what: str, node: Any, dt: float) -> CubaLIF:
     }
     values = _dendrix_values(what, node, "CubaLIF", dt, fields)
     return CubaLIF(
-        tuple(beta.shape) or None, tau_syn=_compact(values["tau_syn"]),
-        tau_mem=_compact(values["tau_mem"]), v_th=_compact(values["v_th"]), v_reset=v_reset,
-        reset="zero", dt=dt, return_state=False, **_training_options(node),
+        tuple(beta.shape) or None,
+        tau_syn=_compact(values["tau_syn"]),
+        tau_mem=_compact(values["tau_mem"]),
+        v_th=_compact(values["v_th"]),
+        v_reset=v_reset,
+        reset="zero",
+        dt=dt,
+        return_state=False,
+        **_training_options(node),
     )
 
 

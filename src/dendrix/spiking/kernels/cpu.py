@@ -85,7 +85,11 @@ _SUBTRACT, _ZERO = RESET_CODES["subtract"], RESET_CODES["zero"]
 
 _NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
 _FAST_SIGMOID, _ATAN, _SIGMOID, _TRIANGLE, _STRAIGHT_THROUGH = (
-    FastSigmoid.kind, ATan.kind, Sigmoid.kind, Triangle.kind, StraightThrough.kind
+    FastSigmoid.kind,
+    ATan.kind,
+    Sigmoid.kind,
+    Triangle.kind,
+    StraightThrough.kind,
 )
 
 # slots of the ``coef`` array (dtype of the data)
@@ -300,8 +304,26 @@ def _cuba_forward(x, v0, i0, alpha, beta, theta, c, reset, z, h, i, v):  # pragm
 
 @njit(parallel=True, cache=True, fastmath=False)
 def _cuba_backward(
-    gz, gv_out, gi_out, h, i, v0, i0, alpha, beta, theta, c, reset, detach, kind,
-    gx, gv, gi, galpha, gbeta, gtheta,
+    gz,
+    gv_out,
+    gi_out,
+    h,
+    i,
+    v0,
+    i0,
+    alpha,
+    beta,
+    theta,
+    c,
+    reset,
+    detach,
+    kind,
+    gx,
+    gv,
+    gi,
+    galpha,
+    gbeta,
+    gtheta,
 ):  # pragma: no cover - compiled
     r"""Adjoint of :func:`_cuba_forward`.
 
@@ -411,8 +433,30 @@ def _alif_forward(
 
 @njit(parallel=True, cache=True, fastmath=False)
 def _alif_backward(
-    gz, gv_out, ga_out, h, a, v0, a0, beta, rho, omr, vth, badapt, c, reset, detach, kind,
-    gx, gv, ga, gbeta, grho, gomr, gvth, gbadapt,
+    gz,
+    gv_out,
+    ga_out,
+    h,
+    a,
+    v0,
+    a0,
+    beta,
+    rho,
+    omr,
+    vth,
+    badapt,
+    c,
+    reset,
+    detach,
+    kind,
+    gx,
+    gv,
+    ga,
+    gbeta,
+    grho,
+    gomr,
+    gvth,
+    gbadapt,
 ):  # pragma: no cover - compiled
     r"""Adjoint of :func:`_alif_forward`.
 
@@ -532,14 +576,21 @@ def _needs_grad(*tensors: Tensor) -> bool:
 
 @torch.library.custom_op("dendrix::lif_cpu_forward", mutates_args=(), device_types="cpu")
 def _lif_forward_op(
-    x: Tensor, v0: Tensor, beta: Tensor, theta: Tensor,
-    v_reset: float, reset: int, detach: bool, kind: int, alpha: float, save: bool,
+    x: Tensor,
+    v0: Tensor,
+    beta: Tensor,
+    theta: Tensor,
+    v_reset: float,
+    reset: int,
+    detach: bool,
+    kind: int,
+    alpha: float,
+    save: bool,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """``(z [T,M], v_T [M], h)``: ``h`` ``[T,M]`` for the backward if ``save``, else scratch."""
     z, v, h = torch.empty_like(x), torch.empty_like(v0), _kept(x, save)
     c = _coef(kind, alpha, v_reset, x.dtype)
-    _lif_forward(_np(x), _np(v0), _np(beta), _np(theta), c, reset, z.numpy(), h.numpy(),
-                 v.numpy())
+    _lif_forward(_np(x), _np(v0), _np(beta), _np(theta), c, reset, z.numpy(), h.numpy(), v.numpy())
     return z, v, h
 
 
@@ -550,15 +601,38 @@ def _(x, v0, beta, theta, v_reset, reset, detach, kind, alpha, save):
 
 @torch.library.custom_op("dendrix::lif_cpu_backward", mutates_args=(), device_types="cpu")
 def _lif_backward_op(
-    gz: Tensor, gv_out: Tensor, h: Tensor, v0: Tensor, beta: Tensor, theta: Tensor,
-    v_reset: float, reset: int, detach: bool, kind: int, alpha: float,
+    gz: Tensor,
+    gv_out: Tensor,
+    h: Tensor,
+    v0: Tensor,
+    beta: Tensor,
+    theta: Tensor,
+    v_reset: float,
+    reset: int,
+    detach: bool,
+    kind: int,
+    alpha: float,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """``(dL/dx, dL/dv_0, dL/dbeta, dL/dtheta)``."""
     gx = torch.empty_like(h)
     gv, gbeta, gtheta = (torch.empty_like(v0) for _ in range(3))
     c = _coef(kind, alpha, v_reset, h.dtype)
-    _lif_backward(_np(gz), _np(gv_out), _np(h), _np(v0), _np(beta), _np(theta), c, reset,
-                  detach, kind, gx.numpy(), gv.numpy(), gbeta.numpy(), gtheta.numpy())
+    _lif_backward(
+        _np(gz),
+        _np(gv_out),
+        _np(h),
+        _np(v0),
+        _np(beta),
+        _np(theta),
+        c,
+        reset,
+        detach,
+        kind,
+        gx.numpy(),
+        gv.numpy(),
+        gbeta.numpy(),
+        gtheta.numpy(),
+    )
     return gx, gv, gbeta, gtheta
 
 
@@ -604,8 +678,18 @@ class _LIFFunction(torch.autograd.Function):
 
 @torch.library.custom_op("dendrix::cuba_lif_cpu_forward", mutates_args=(), device_types="cpu")
 def _cuba_forward_op(
-    x: Tensor, v0: Tensor, i0: Tensor, alpha_syn: Tensor, beta: Tensor, theta: Tensor,
-    v_reset: float, reset: int, detach: bool, kind: int, alpha: float, save: bool,
+    x: Tensor,
+    v0: Tensor,
+    i0: Tensor,
+    alpha_syn: Tensor,
+    beta: Tensor,
+    theta: Tensor,
+    v_reset: float,
+    reset: int,
+    detach: bool,
+    kind: int,
+    alpha: float,
+    save: bool,
     save_current: bool,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """``(z [T,M], v_T [M], i_T [M], h, i)``: ``h`` ``[T,M]`` if ``save``, ``i`` ``[T,M]`` if
@@ -613,38 +697,85 @@ def _cuba_forward_op(
     z, h, i = torch.empty_like(x), _kept(x, save), _kept(x, save_current)
     v = torch.empty_like(v0)
     c = _coef(kind, alpha, v_reset, x.dtype)
-    _cuba_forward(_np(x), _np(v0), _np(i0), _np(alpha_syn), _np(beta), _np(theta), c, reset,
-                  z.numpy(), h.numpy(), i.numpy(), v.numpy())
+    _cuba_forward(
+        _np(x),
+        _np(v0),
+        _np(i0),
+        _np(alpha_syn),
+        _np(beta),
+        _np(theta),
+        c,
+        reset,
+        z.numpy(),
+        h.numpy(),
+        i.numpy(),
+        v.numpy(),
+    )
     return z, v, i[-1].clone(), h, i
 
 
 @_cuba_forward_op.register_fake
-def _(x, v0, i0, alpha_syn, beta, theta, v_reset, reset, detach, kind, alpha, save,
-      save_current):
-    return (torch.empty_like(x), torch.empty_like(v0), torch.empty_like(v0),
-            _kept(x, save), _kept(x, save_current))
+def _(x, v0, i0, alpha_syn, beta, theta, v_reset, reset, detach, kind, alpha, save, save_current):
+    return (
+        torch.empty_like(x),
+        torch.empty_like(v0),
+        torch.empty_like(v0),
+        _kept(x, save),
+        _kept(x, save_current),
+    )
 
 
 @torch.library.custom_op("dendrix::cuba_lif_cpu_backward", mutates_args=(), device_types="cpu")
 def _cuba_backward_op(
-    gz: Tensor, gv_out: Tensor, gi_out: Tensor, h: Tensor, i: Tensor, v0: Tensor, i0: Tensor,
-    alpha_syn: Tensor, beta: Tensor, theta: Tensor,
-    v_reset: float, reset: int, detach: bool, kind: int, alpha: float,
+    gz: Tensor,
+    gv_out: Tensor,
+    gi_out: Tensor,
+    h: Tensor,
+    i: Tensor,
+    v0: Tensor,
+    i0: Tensor,
+    alpha_syn: Tensor,
+    beta: Tensor,
+    theta: Tensor,
+    v_reset: float,
+    reset: int,
+    detach: bool,
+    kind: int,
+    alpha: float,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """``(dL/dx, dL/dv_0, dL/di_0, dL/dalpha_syn, dL/dbeta, dL/dtheta)``."""
     gx = torch.empty_like(h)
     gv, gi, galpha, gbeta, gtheta = (torch.empty_like(v0) for _ in range(5))
     c = _coef(kind, alpha, v_reset, h.dtype)
-    _cuba_backward(_np(gz), _np(gv_out), _np(gi_out), _np(h), _np(i), _np(v0), _np(i0),
-                   _np(alpha_syn), _np(beta), _np(theta), c, reset, detach, kind,
-                   gx.numpy(), gv.numpy(), gi.numpy(), galpha.numpy(), gbeta.numpy(),
-                   gtheta.numpy())
+    _cuba_backward(
+        _np(gz),
+        _np(gv_out),
+        _np(gi_out),
+        _np(h),
+        _np(i),
+        _np(v0),
+        _np(i0),
+        _np(alpha_syn),
+        _np(beta),
+        _np(theta),
+        c,
+        reset,
+        detach,
+        kind,
+        gx.numpy(),
+        gv.numpy(),
+        gi.numpy(),
+        galpha.numpy(),
+        gbeta.numpy(),
+        gtheta.numpy(),
+    )
     return gx, gv, gi, galpha, gbeta, gtheta
 
 
 @_cuba_backward_op.register_fake
-def _(gz, gv_out, gi_out, h, i, v0, i0, alpha_syn, beta, theta, v_reset, reset, detach, kind,
-      alpha):
+def _(
+    gz, gv_out, gi_out, h, i, v0, i0, alpha_syn, beta, theta, v_reset, reset, detach, kind, alpha
+):
     return (torch.empty_like(h), *(torch.empty_like(v0) for _ in range(5)))
 
 
@@ -666,8 +797,17 @@ def _cuba_backward_fn(ctx, gz, gv_out, gi_out, _gh, _gi):
     _check_saved(ctx)
     with torch.no_grad():  # the backward operator has no derivative (no double backward)
         grads = torch.ops.dendrix.cuba_lif_cpu_backward(
-            _grad_or_zeros(gz, h), _grad_or_zeros(gv_out, v0), _grad_or_zeros(gi_out, i0),
-            h, i, v0, i0, alpha_syn, beta, theta, *ctx.scalars,
+            _grad_or_zeros(gz, h),
+            _grad_or_zeros(gv_out, v0),
+            _grad_or_zeros(gi_out, i0),
+            h,
+            i,
+            v0,
+            i0,
+            alpha_syn,
+            beta,
+            theta,
+            *ctx.scalars,
         )
     gx, gv, gi, galpha, gbeta, gtheta = grads
     galpha = galpha if ctx.saved_current else None
@@ -690,44 +830,122 @@ class _CubaLIFFunction(torch.autograd.Function):
 
 @torch.library.custom_op("dendrix::alif_cpu_forward", mutates_args=(), device_types="cpu")
 def _alif_forward_op(
-    x: Tensor, v0: Tensor, a0: Tensor, beta: Tensor, rho: Tensor, omr: Tensor, vth: Tensor,
-    badapt: Tensor, v_reset: float, reset: int, detach: bool, kind: int, alpha: float,
+    x: Tensor,
+    v0: Tensor,
+    a0: Tensor,
+    beta: Tensor,
+    rho: Tensor,
+    omr: Tensor,
+    vth: Tensor,
+    badapt: Tensor,
+    v_reset: float,
+    reset: int,
+    detach: bool,
+    kind: int,
+    alpha: float,
     save: bool,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
     """``(z [T,M], v_T [M], a_T [M], h, a)``: ``h``, ``a`` ``[T,M]`` if ``save``, else scratch."""
     z, h, a = torch.empty_like(x), _kept(x, save), _kept(x, save)
     v = torch.empty_like(v0)
     c = _coef(kind, alpha, v_reset, x.dtype)
-    _alif_forward(_np(x), _np(v0), _np(a0), _np(beta), _np(rho), _np(omr), _np(vth),
-                  _np(badapt), c, reset, z.numpy(), h.numpy(), a.numpy(), v.numpy())
+    _alif_forward(
+        _np(x),
+        _np(v0),
+        _np(a0),
+        _np(beta),
+        _np(rho),
+        _np(omr),
+        _np(vth),
+        _np(badapt),
+        c,
+        reset,
+        z.numpy(),
+        h.numpy(),
+        a.numpy(),
+        v.numpy(),
+    )
     return z, v, a[-1].clone(), h, a
 
 
 @_alif_forward_op.register_fake
 def _(x, v0, a0, beta, rho, omr, vth, badapt, v_reset, reset, detach, kind, alpha, save):
-    return (torch.empty_like(x), torch.empty_like(v0), torch.empty_like(v0),
-            _kept(x, save), _kept(x, save))
+    return (
+        torch.empty_like(x),
+        torch.empty_like(v0),
+        torch.empty_like(v0),
+        _kept(x, save),
+        _kept(x, save),
+    )
 
 
 @torch.library.custom_op("dendrix::alif_cpu_backward", mutates_args=(), device_types="cpu")
 def _alif_backward_op(
-    gz: Tensor, gv_out: Tensor, ga_out: Tensor, h: Tensor, a: Tensor, v0: Tensor, a0: Tensor,
-    beta: Tensor, rho: Tensor, omr: Tensor, vth: Tensor, badapt: Tensor,
-    v_reset: float, reset: int, detach: bool, kind: int, alpha: float,
+    gz: Tensor,
+    gv_out: Tensor,
+    ga_out: Tensor,
+    h: Tensor,
+    a: Tensor,
+    v0: Tensor,
+    a0: Tensor,
+    beta: Tensor,
+    rho: Tensor,
+    omr: Tensor,
+    vth: Tensor,
+    badapt: Tensor,
+    v_reset: float,
+    reset: int,
+    detach: bool,
+    kind: int,
+    alpha: float,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
     """``dL/d(x, v_0, a_0, beta, rho, 1-rho, v_th, beta_adapt)``."""
     gx = torch.empty_like(h)
     rest = [torch.empty_like(v0) for _ in range(7)]
     c = _coef(kind, alpha, v_reset, h.dtype)
-    _alif_backward(_np(gz), _np(gv_out), _np(ga_out), _np(h), _np(a), _np(v0), _np(a0),
-                   _np(beta), _np(rho), _np(omr), _np(vth), _np(badapt), c, reset, detach,
-                   kind, gx.numpy(), *(r.numpy() for r in rest))
+    _alif_backward(
+        _np(gz),
+        _np(gv_out),
+        _np(ga_out),
+        _np(h),
+        _np(a),
+        _np(v0),
+        _np(a0),
+        _np(beta),
+        _np(rho),
+        _np(omr),
+        _np(vth),
+        _np(badapt),
+        c,
+        reset,
+        detach,
+        kind,
+        gx.numpy(),
+        *(r.numpy() for r in rest),
+    )
     return (gx, *rest)
 
 
 @_alif_backward_op.register_fake
-def _(gz, gv_out, ga_out, h, a, v0, a0, beta, rho, omr, vth, badapt, v_reset, reset, detach,
-      kind, alpha):
+def _(
+    gz,
+    gv_out,
+    ga_out,
+    h,
+    a,
+    v0,
+    a0,
+    beta,
+    rho,
+    omr,
+    vth,
+    badapt,
+    v_reset,
+    reset,
+    detach,
+    kind,
+    alpha,
+):
     return (torch.empty_like(h), *(torch.empty_like(v0) for _ in range(7)))
 
 
@@ -748,8 +966,19 @@ def _alif_backward_fn(ctx, gz, gv_out, ga_out, _gh, _ga):
     _check_saved(ctx)
     with torch.no_grad():  # the backward operator has no derivative (no double backward)
         grads = torch.ops.dendrix.alif_cpu_backward(
-            _grad_or_zeros(gz, h), _grad_or_zeros(gv_out, v0), _grad_or_zeros(ga_out, a0),
-            h, a, v0, a0, beta, rho, omr, vth, badapt, *ctx.scalars,
+            _grad_or_zeros(gz, h),
+            _grad_or_zeros(gv_out, v0),
+            _grad_or_zeros(ga_out, a0),
+            h,
+            a,
+            v0,
+            a0,
+            beta,
+            rho,
+            omr,
+            vth,
+            badapt,
+            *ctx.scalars,
         )
     return (*grads, None, None, None, None, None, None)
 
@@ -794,8 +1023,13 @@ def _per_neuron(value: Tensor | float, f: _Flat, dtype: torch.dtype) -> Tensor:
 
 def _scalars(p: LIFParameters | CubaLIFParameters | ALIFParameters) -> tuple:
     """``(v_reset, reset code, detach, surrogate kind, surrogate alpha)`` for the operators."""
-    return (float(p.v_reset), RESET_CODES[p.reset], bool(p.detach_reset),
-            int(p.surrogate.kind), float(p.surrogate.alpha))
+    return (
+        float(p.v_reset),
+        RESET_CODES[p.reset],
+        bool(p.detach_reset),
+        int(p.surrogate.kind),
+        float(p.surrogate.alpha),
+    )
 
 
 def lif_multistep_cpu(
@@ -843,9 +1077,14 @@ def alif_multistep_cpu(
     beta = _per_neuron(decay_unchecked(p.tau_mem, dt), f, dtype)
     # 1 - rho is formed before the cast, as alif_step forms it
     inputs = (
-        f.x, state.v.reshape(f.n), state.a.reshape(f.n), beta,
-        _per_neuron(rho, f, dtype), _per_neuron(1.0 - rho, f, dtype),
-        _per_neuron(p.v_th, f, dtype), _per_neuron(p.beta_adapt, f, dtype),
+        f.x,
+        state.v.reshape(f.n),
+        state.a.reshape(f.n),
+        beta,
+        _per_neuron(rho, f, dtype),
+        _per_neuron(1.0 - rho, f, dtype),
+        _per_neuron(p.v_th, f, dtype),
+        _per_neuron(p.beta_adapt, f, dtype),
     )
     z, v, a, _, _ = _ALIFFunction.apply(*inputs, *_scalars(p), _needs_grad(*inputs))
     return z.reshape(x.shape), ALIFState(v=v.reshape(f.step_shape), a=a.reshape(f.step_shape))

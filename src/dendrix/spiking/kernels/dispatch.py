@@ -92,17 +92,31 @@ class _Family(NamedTuple):
 
 
 _LIF = _Family(
-    "lif", LIFState, ("tau_mem",), ("tau_mem", "v_th"),
-    reference.lif_multistep_reference, cpu.lif_multistep_cpu, "lif_multistep_triton",
+    "lif",
+    LIFState,
+    ("tau_mem",),
+    ("tau_mem", "v_th"),
+    reference.lif_multistep_reference,
+    cpu.lif_multistep_cpu,
+    "lif_multistep_triton",
 )
 _CUBA = _Family(
-    "cuba_lif", CubaLIFState, ("tau_syn", "tau_mem"), ("tau_syn", "tau_mem", "v_th"),
-    reference.cuba_lif_multistep_reference, cpu.cuba_lif_multistep_cpu,
+    "cuba_lif",
+    CubaLIFState,
+    ("tau_syn", "tau_mem"),
+    ("tau_syn", "tau_mem", "v_th"),
+    reference.cuba_lif_multistep_reference,
+    cpu.cuba_lif_multistep_cpu,
     "cuba_lif_multistep_triton",
 )
 _ALIF = _Family(
-    "alif", ALIFState, ("tau_mem", "tau_adapt"), ("tau_mem", "tau_adapt", "v_th", "beta_adapt"),
-    reference.alif_multistep_reference, cpu.alif_multistep_cpu, "alif_multistep_triton",
+    "alif",
+    ALIFState,
+    ("tau_mem", "tau_adapt"),
+    ("tau_mem", "tau_adapt", "v_th", "beta_adapt"),
+    reference.alif_multistep_reference,
+    cpu.alif_multistep_cpu,
+    "alif_multistep_triton",
 )
 
 

@@ -18,6 +18,8 @@ reduction and how to apply ``dw`` beside gradient descent are documented once, i
   :class:`BCM`, :class:`AntiHebbian`.
 - :mod:`~dendrix.plasticity.projection`: :class:`HLOP` (orthogonal projection for continual
   learning).
+- :mod:`~dendrix.plasticity.diehl_cook`: the Diehl & Cook (2015) unsupervised STDP network, a
+  readable reference composed of the pieces above and a fused per-image numba kernel.
 """
 
 from dendrix.plasticity.base import apply_update

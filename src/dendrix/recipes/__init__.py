@@ -6,6 +6,7 @@ Importing this package registers them all.
 
 from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
     active_dendrites,
+    diehl_cook,
     elm_long_horizon,
     htm_sequence,
     kwinners_boosting,

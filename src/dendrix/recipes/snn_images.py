@@ -191,7 +191,7 @@ def _train_and_test(config: SNNImageConfig, name: str) -> Result:
         description=name,
     )
     test_acc = evaluate(model, x_te, y_te, batch_size=512, prepare=_prepare)
-    taus = torch.cat([m.tau_mem().flatten() for m in (model.lif1, model.lif2, model.lif3)])
+    taus = torch.cat([m.tau_mem().detach().flatten() for m in (model.lif1, model.lif2, model.lif3)])
     metrics = {
         "test_accuracy": test_acc,
         "val_accuracy_last_epoch": history.val_accuracy[-1],

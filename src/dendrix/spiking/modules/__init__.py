@@ -9,6 +9,7 @@ import torch
 from dendrix.registry import NEURONS, NeuronSpec
 from dendrix.spiking.modules.alif import ALIF
 from dendrix.spiking.modules.base import BoundedParameter, NeuronModule
+from dendrix.spiking.modules.coba_lif import CobaLIF
 from dendrix.spiking.modules.cuba_lif import CubaLIF
 from dendrix.spiking.modules.izhikevich import Izhikevich
 from dendrix.spiking.modules.lif import LIF
@@ -19,6 +20,7 @@ __all__ = [
     "ALIF",
     "LIF",
     "BoundedParameter",
+    "CobaLIF",
     "CubaLIF",
     "Izhikevich",
     "NeuronModule",
@@ -50,6 +52,10 @@ NEURONS.add(
 NEURONS.add(
     "cuba-lif",
     NeuronSpec(lambda: CubaLIF(6, learn_tau=True, learn_threshold=True), _drive(0.6)),
+)
+NEURONS.add(
+    "coba-lif",
+    NeuronSpec(lambda: CobaLIF(6, tau_mem=20e-3, t_ref=2e-3, learn_tau=True), _drive(2.0)),
 )
 NEURONS.add(
     "alif",

@@ -8,6 +8,7 @@ from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
     active_dendrites,
     diehl_cook,
     elm_long_horizon,
+    hlop_pmnist,
     htm_sequence,
     kwinners_boosting,
     nab,
@@ -18,6 +19,7 @@ from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
     snn_images,
     snn_nmnist,
     sparse_noise,
+    three_factor,
     two_point,
 )
 from dendrix.recipes.base import (

@@ -14,7 +14,8 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from tqdm import tqdm
 
 from dendrix._io import atomic_write
 
-__all__ = ["TrainingHistory", "config_digest", "evaluate", "fit"]
+__all__ = ["TrainingHistory", "config_digest", "evaluate", "fit", "torch_threads"]
 
 
 @dataclass
@@ -42,6 +43,22 @@ def config_digest(config: Any) -> str:
     """A short hash of a dataclass config, to refuse resuming someone else's checkpoint."""
     text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads (``None``: unchanged), then restore.
+
+    The recipes with small matrices use one: on a busy 2-core machine a second worker thread
+    costs more in waiting than it saves.
+    """
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @torch.no_grad()

@@ -49,7 +49,6 @@ import itertools
 import math
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +62,7 @@ from dendrix._io import atomic_write
 from dendrix._validation import check_choice
 from dendrix.data.idx import load_mnist
 from dendrix.dendrites import DendriticMLP, PrototypeContext, SynapticIntelligence
-from dendrix.recipes._training import config_digest
+from dendrix.recipes._training import config_digest, torch_threads
 from dendrix.recipes.base import Claim, Result, register_recipe
 
 __all__ = ["MODELS", "ActiveDendritesConfig", "permutations", "run"]
@@ -167,17 +166,6 @@ def _adam(params: Iterator[nn.Parameter], lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=lr, fused=True)
     except (RuntimeError, TypeError):
         return torch.optim.Adam(params, lr=lr)
-
-
-@contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    old = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def _load(config: ActiveDendritesConfig) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -337,7 +325,7 @@ def _train_model(
 def _run(config: ActiveDendritesConfig) -> Result:
     for m in config.models:
         check_choice("models", m, MODELS)
-    with _threads(config.threads):
+    with torch_threads(config.threads):
         data = _load(config)
         perms = permutations(config.num_tasks, config.seed)
         results = {m: _train_model(m, config, data, perms) for m in config.models}

@@ -51,11 +51,9 @@ Reference:
 
 from __future__ import annotations
 
-import contextlib
 import math
 import statistics
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +64,7 @@ from torch import Tensor, nn
 
 from dendrix._io import atomic_write
 from dendrix.dendrites.elm import ELM
-from dendrix.recipes._training import config_digest
+from dendrix.recipes._training import config_digest, torch_threads
 from dendrix.recipes.base import Claim, Result, register_recipe
 
 __all__ = ["ELMLongHorizonConfig", "ELMRegressor", "LSTMRegressor", "adding_batch", "run"]
@@ -347,23 +345,6 @@ def _run(config: ELMLongHorizonConfig) -> Result:
     return Result(metrics=metrics, claims=[claim], figures={"curve": fig}, data=[], notes=notes)
 
 
-@contextlib.contextmanager
-def _one_intra_op_thread() -> Iterator[None]:
-    """Run with one intra-op thread, restoring the caller's setting afterwards.
-
-    The recurrent loops multiply [64, 32]-sized matrices thousands of times per batch; splitting
-    such small products over threads costs more in synchronisation than it saves, and on a
-    busy machine a descheduled worker thread stalls every step (measured: 0.03 s per ELM
-    iteration at T = 100 on one thread vs > 0.1 s on two, with other jobs running).
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 @register_recipe(
     "elm-long-horizon",
     config=ELMLongHorizonConfig(),
@@ -382,5 +363,5 @@ def _one_intra_op_thread() -> Iterator[None]:
     paper=PAPER,
 )
 def run(config: ELMLongHorizonConfig) -> Result:
-    with _one_intra_op_thread():
+    with torch_threads(1):
         return _run(config)

@@ -54,6 +54,7 @@ from torch import Tensor
 
 from dendrix.data.idx import load_mnist
 from dendrix.plasticity import HLOP, HLOPState
+from dendrix.recipes._training import torch_threads
 from dendrix.recipes.base import Claim, Result, register_recipe
 
 __all__ = [
@@ -222,9 +223,7 @@ def _permutations(config: HLOPConfig) -> list[Tensor]:
 )
 def run(config: HLOPConfig) -> Result:
     quick = config.train_size is not None
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         start = time.perf_counter()
         data = _load(config)
         perms = _permutations(config)
@@ -232,8 +231,6 @@ def run(config: HLOPConfig) -> Result:
             name: run_method(config, name == "hlop", data, perms) for name in ("hlop", "finetune")
         }
         wall = time.perf_counter() - start
-    finally:
-        torch.set_num_threads(threads)
     metrics: dict[str, float] = {}
     for name, r in tables.items():
         acc, bwt = _acc_bwt(r)

@@ -60,7 +60,6 @@ Reference:
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import statistics
@@ -84,7 +83,7 @@ from dendrix.dendrites.perforated import (
     perforate,
     perforated_layers,
 )
-from dendrix.recipes._training import config_digest
+from dendrix.recipes._training import config_digest, torch_threads
 from dendrix.recipes.base import Claim, Result, register_recipe
 
 __all__ = ["MLP", "PerforatedConfig", "run"]
@@ -527,18 +526,6 @@ def _run(config: PerforatedConfig) -> Result:
     )
 
 
-@contextlib.contextmanager
-def _one_intra_op_thread() -> Iterator[None]:
-    """One intra-op thread (restored afterwards): the matrices here are small, and on a busy
-    2-core machine a second worker thread costs more in waiting than it saves."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 @register_recipe(
     "perforated",
     config=PerforatedConfig(),
@@ -558,5 +545,5 @@ def _one_intra_op_thread() -> Iterator[None]:
     paper=PAPER,
 )
 def run(config: PerforatedConfig) -> Result:
-    with _one_intra_op_thread():
+    with torch_threads(1):
         return _run(config)

@@ -35,8 +35,6 @@ highly sparse representations. arXiv:1903.11257.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +54,7 @@ from dendrix.dendrites import (
     rezero_weights,
     update_boost_strength,
 )
-from dendrix.recipes._training import config_digest
+from dendrix.recipes._training import config_digest, torch_threads
 from dendrix.recipes.base import Claim, Result, register_recipe
 
 __all__ = ["SparseNoiseConfig", "run"]
@@ -122,17 +120,6 @@ def _split(config: SparseNoiseConfig) -> tuple[Tensor, ...]:
         x_te, y_te = x_te[: config.test_size], y_te[: config.test_size]
     x = x.float() / 255.0
     return x[rest], y[rest], x[val], y[val], x_te.float() / 255.0, y_te
-
-
-@contextmanager
-def _threads(n: int | None) -> Iterator[None]:
-    old = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 @torch.no_grad()
@@ -238,7 +225,7 @@ def _train(name: str, config: SparseNoiseConfig, data: tuple[Tensor, ...]) -> di
 def run(config: SparseNoiseConfig) -> Result:
     for m in config.models:
         check_choice("models", m, ("sparse", "dense"))
-    with _threads(config.threads):
+    with torch_threads(config.threads):
         data = _split(config)
         results = {m: _train(m, config, data) for m in config.models}
     n_test = len(data[4])

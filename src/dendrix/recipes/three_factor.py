@@ -48,6 +48,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from dendrix.plasticity import ThreeFactor, reward_prediction_error
+from dendrix.recipes._training import torch_threads
 from dendrix.recipes.base import Claim, Result, register_recipe
 from dendrix.spiking import LIF
 
@@ -202,12 +203,8 @@ def _trials_to_recover(rewards: Tensor, switch: int, window: int, level: float) 
 def run(config: ThreeFactorConfig) -> Result:
     c = config
     start = time.perf_counter()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: one thread is fastest and deterministic
-    try:
+    with torch_threads(1):  # tiny tensors: one thread is fastest
         out = simulate(c)
-    finally:
-        torch.set_num_threads(threads)
     rewards = out["reward"]
     end_1 = _window_rate(rewards, c.switch_trial, c.window)
     after = _window_rate(rewards, c.switch_trial + c.window, c.window)

@@ -64,9 +64,7 @@ class ALIF(NeuronModule):
         return_state: bool = True,
     ) -> None:
         super().__init__(dt=dt, stateful=stateful, return_state=return_state)
-        self.shape = feature_shape(shape)
-        if (learn_tau or learn_threshold) and self.shape is None:
-            raise ValueError("learnable constants are per neuron: give the population shape.")
+        self.shape = feature_shape(shape, learnable=learn_tau or learn_threshold)
         tau_shape = self.shape if learn_tau else None
         th_shape = self.shape if learn_threshold else None
         self.tau_mem = BoundedParameter(

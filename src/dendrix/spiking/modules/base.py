@@ -39,9 +39,16 @@ from dendrix.spiking.functional.base import check_time_constant, scan
 __all__ = ["BoundedParameter", "NeuronModule", "feature_shape"]
 
 
-def feature_shape(shape: int | Sequence[int] | None) -> tuple[int, ...] | None:
-    """Normalise a feature shape argument (int, tuple or None)."""
+def feature_shape(
+    shape: int | Sequence[int] | None, *, learnable: bool = False
+) -> tuple[int, ...] | None:
+    """Normalise a feature shape argument (int, tuple or None).
+
+    ``learnable``: some constant is learnable, hence per neuron, so the shape is required.
+    """
     if shape is None:
+        if learnable:
+            raise ValueError("learnable constants are per neuron: give the population shape.")
         return None
     if isinstance(shape, int) and not isinstance(shape, bool):
         shape = (shape,)

@@ -82,9 +82,7 @@ class CobaLIF(NeuronModule):
         return_state: bool = True,
     ) -> None:
         super().__init__(dt=dt, stateful=stateful, return_state=return_state)
-        self.shape = feature_shape(shape)
-        if learn_tau and self.shape is None:
-            raise ValueError("learnable constants are per neuron: give the population shape.")
+        self.shape = feature_shape(shape, learnable=learn_tau)
         self.tau_mem = BoundedParameter(
             "tau_mem",
             tau_mem,

@@ -76,9 +76,7 @@ class LIF(NeuronModule):
         return_state: bool = True,
     ) -> None:
         super().__init__(dt=dt, stateful=stateful, return_state=return_state)
-        self.shape = feature_shape(shape)
-        if (learn_tau or learn_threshold) and self.shape is None:
-            raise ValueError("learnable constants are per neuron: give the population shape.")
+        self.shape = feature_shape(shape, learnable=learn_tau or learn_threshold)
         self.tau_mem = BoundedParameter(
             "tau_mem",
             tau_mem,

@@ -40,16 +40,23 @@ def _net(config: DiehlCookConfig = SMALL, seed: int = 0) -> DiehlCookNetwork:
 # ---------------------------------------------------------------------------------------------
 # Reference vs kernel
 # ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("rule", ["triplet", "symmetric"])
 @pytest.mark.parametrize("learn", [True, False])
-def test_kernel_equals_the_reference_over_several_images(learn):
-    ref, fast = _net(), _net()
+def test_kernel_equals_the_reference_over_several_images(learn, rule):
+    config = dataclasses.replace(SMALL, rule=rule)
+    ref, fast = _net(config), _net(config)
     images = _images(4)
     total = 0
+    steps = config.steps_present + config.steps_rest
     for k, image in enumerate(images):
         spikes = ref.encode(image, 4.0, torch.Generator().manual_seed(100 + k))
-        c_ref = ref.run(spikes, learn=learn, backend="reference")
-        c_fast = fast.run(spikes, learn=learn, backend="kernel")
+        r_ref, r_fast = (torch.zeros(steps, config.n_exc, dtype=torch.uint8) for _ in "ab")
+        c_ref = ref.run(spikes, learn=learn, backend="reference", raster=r_ref)
+        c_fast = fast.run(spikes, learn=learn, backend="kernel", raster=r_fast)
         assert torch.equal(c_ref, c_fast), f"image {k}: different excitatory spikes"
+        assert torch.equal(r_ref, r_fast), f"image {k}: different rasters"
+        # the raster holds the counted spikes of the presentation, and those of the rest
+        assert torch.equal(r_ref[: config.steps_present].sum(0).long(), c_ref)
         total += int(c_ref.sum())
         a, b = ref.state_dict(), fast.state_dict()
         for key in a:
@@ -57,7 +64,47 @@ def test_kernel_equals_the_reference_over_several_images(learn):
         assert torch.equal(a["theta"], b["theta"])
     assert total > 10, "the test images must make the network fire"
     if learn:
-        assert not torch.equal(ref.weight, _net().weight)
+        assert not torch.equal(ref.weight, _net(config).weight)
+
+
+def test_symmetric_rule_potentiates_post_before_pre_where_the_triplet_rule_depresses():
+    # one input spike 2 steps after a post spike: the acausal term of each rule, by hand
+    for rule, sign in (("triplet", -1.0), ("symmetric", 1.0)):
+        config = dataclasses.replace(SMALL, n_exc=1, n_input=2, weight_sum=1.0, rule=rule)
+        net = _net(config)
+        state = net.state_dict()
+        state["post"][0, 0] = 1.0  # o1: the neuron fired one step before this presentation
+        state["exc"][0] = config.v_rest_exc  # and cannot fire now (no input reaches it)
+        state["wt"][:] = torch.tensor([[0.4], [0.6]], dtype=torch.float64)
+        net.load_state_dict(state)
+        ptr = torch.zeros(config.steps_present + 1, dtype=torch.int64)
+        ptr[2:] = 1  # input 1 spikes at step 1 (the first step is 0)
+        counts = net.run(
+            InputSpikes(ptr=ptr, idx=torch.tensor([1])), learn=True, backend="reference"
+        )
+        assert int(counts.sum()) == 0
+        decay = torch.exp(torch.tensor(-2 * config.dt / config.tau_post1, dtype=torch.float64))
+        w1 = 0.6 + sign * config.nu_pre * decay  # o1 decayed over steps 0 and 1
+        expected = torch.tensor([0.4, w1], dtype=torch.float64)
+        expected = expected / expected.sum()  # then the normalisation to weight_sum = 1
+        torch.testing.assert_close(net.weight[0], expected, rtol=0, atol=1e-15)
+
+
+def test_rule_must_be_a_known_name():
+    with pytest.raises(ValueError, match="rule"):
+        DiehlCookConfig(rule="hebbian")
+
+
+def test_raster_of_the_wrong_shape_or_dtype_is_refused():
+    net = _net()
+    spikes = net.encode(_images(1)[0], 2.0, torch.Generator().manual_seed(0))
+    steps = SMALL.steps_present + SMALL.steps_rest
+    for bad in (
+        torch.zeros(steps, SMALL.n_exc),
+        torch.zeros(steps - 1, SMALL.n_exc, dtype=torch.uint8),
+    ):
+        with pytest.raises(ValueError, match="raster"):
+            net.run(spikes, learn=False, raster=bad)
 
 
 def test_kernel_equals_the_reference_with_refractory_periods_off_and_other_constants():

@@ -97,7 +97,7 @@ from dendrix.plasticity.homeostasis import (
     lateral_inhibition,
     normalize_weights,
 )
-from dendrix.plasticity.stdp import TripletSTDP, TripletSTDPState
+from dendrix.plasticity.stdp import STDPState, SymmetricSTDP, TripletSTDP, TripletSTDPState
 from dendrix.spiking.functional.base import check_time_constant, decay_unchecked
 from dendrix.spiking.functional.coba_lif import (
     CobaLIFParameters,
@@ -108,6 +108,7 @@ from dendrix.spiking.functional.lif import refractory_steps
 
 __all__ = [
     "BACKENDS",
+    "STDP_RULES",
     "DiehlCookConfig",
     "DiehlCookNetwork",
     "InputSpikes",
@@ -118,6 +119,8 @@ __all__ = [
 ]
 
 BACKENDS = ("kernel", "reference")
+#: Learning rules of the input weights: Diehl & Cook's triplet rule, Hao et al.'s symmetric STDP.
+STDP_RULES = ("triplet", "symmetric")
 
 #: Grey levels of an 8-bit image.
 _MAX_PIXEL = 255.0
@@ -156,7 +159,14 @@ class DiehlCookConfig:
         theta_plus: threshold increase per spike in mV (0.05).
         tau_theta: threshold decay time constant in seconds (1e7 ms = 1e4 s).
         tau_pre, tau_post1, tau_post2: STDP traces in seconds (20, 20, 40 ms).
-        nu_pre, nu_post: depression and potentiation rates (1e-4, 1e-2).
+        nu_pre, nu_post: depression and potentiation rates (1e-4, 1e-2). With
+            ``rule="symmetric"`` ``nu_pre`` is the rate of the post-before-pre *potentiation*.
+        rule: ``"triplet"`` (Diehl & Cook, above) or ``"symmetric"``: Hao et al.'s symmetric
+            STDP (:class:`~dendrix.plasticity.stdp.SymmetricSTDP`, nearest-spike traces
+            :math:`x_{pre}` (``tau_pre``) and :math:`o_1` (``tau_post1``)), which potentiates
+            for both orders, :math:`w_{ij} \\mathrel{+}= \\nu_{post} x_{pre,j}` at a post spike
+            and :math:`w_{ij} \\mathrel{+}= \\nu_{pre} o_{1,i}` at a pre spike; the weight
+            normalisation is then the only depression (synaptic scaling).
         w_max: weight bound (1); weights stay in ``[0, w_max]``.
         weight_sum: each neuron's input weights sum to this after every presentation (78.4).
         w_init_low, w_init_high: initial weights uniform in this range (their
@@ -207,8 +217,10 @@ class DiehlCookConfig:
     rate_per_level: float = 1.0 / 8.0
     min_spikes: int = 5
     max_intensity: float = 32.0
+    rule: str = "triplet"
 
     def __post_init__(self) -> None:
+        check_choice("rule", self.rule, STDP_RULES)
         check_int("n_exc", self.n_exc, minimum=1)
         check_int("n_input", self.n_input, minimum=1)
         check_float("dt", self.dt, minimum=0.0, open_min=True, hint="Give it in seconds.")
@@ -307,11 +319,14 @@ class Presentation(NamedTuple):
         counts: int64 ``[n_exc]`` excitatory spike counts of the accepted presentation.
         intensity: the input intensity of that presentation.
         presentations: how many times the image was shown (1 + re-presentations).
+        raster: uint8 ``[steps_present + steps_rest, n_exc]`` excitatory spikes of the accepted
+            presentation and its rest (``present(record=True)``), else ``None``.
     """
 
     counts: Tensor
     intensity: float
     presentations: int
+    raster: Tensor | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,8 +343,8 @@ class Presentation(NamedTuple):
 ) = range(26)  # fmt: skip
 N_FPARAMS = 26
 # iparams[.]
-I_NREF_E, I_NREF_I, I_STEPS_PRESENT, I_STEPS_REST = range(4)
-N_IPARAMS = 4
+I_NREF_E, I_NREF_I, I_STEPS_PRESENT, I_STEPS_REST, I_SYMMETRIC = range(5)
+N_IPARAMS = 5
 # rows of the neuron-state arrays exc[., n] and inh[., n]
 V, GE, GI, R = range(4)
 #: Conductances and traces below this are set to 0 by the kernel. Without it they decay into the
@@ -400,6 +415,7 @@ def simulate_image(
     iparams: np.ndarray,
     learn: bool,
     counts: np.ndarray,
+    raster: np.ndarray,
 ) -> None:
     """Simulate one image (presentation then rest) in place; the kernel of ``backend="kernel"``.
 
@@ -418,6 +434,8 @@ def simulate_image(
         fparams, iparams: constants, ``F_*`` and ``I_*`` above.
         learn: STDP, threshold adaptation and the final weight normalisation on/off.
         counts: int64 ``[n_exc]``, receives the excitatory spike counts of the presentation.
+        raster: uint8 ``[steps_present + steps_rest, n_exc]`` receives every excitatory spike
+            of the image, or ``[0, n_exc]`` to record nothing.
     """
     n_input, n = wt.shape
     alpha_e, alpha_i, dt = fparams[F_ALPHA_E], fparams[F_ALPHA_I], fparams[F_DT]
@@ -431,6 +449,10 @@ def simulate_image(
     beta_e = math.exp(-dt * 1.0 / fparams[F_TAU_E])
     beta_i = math.exp(-dt * 1.0 / fparams[F_TAU_I])
     steps = steps_present + iparams[I_STEPS_REST]
+    symmetric = iparams[I_SYMMETRIC] == 1
+    record = raster.shape[0] > 0
+    if record:
+        raster[:] = 0
     x_e = np.zeros(n)
     z_exc = np.zeros(n)
     fired = np.empty(n, dtype=np.int64)
@@ -471,9 +493,13 @@ def simulate_image(
         if t < steps_present:
             for k in range(n_fired):
                 counts[fired[k]] += 1
+        if record:
+            for k in range(n_fired):
+                raster[t, fired[k]] = 1
         if not learn:
             continue
-        # STDP (TripletSTDP.diehl_cook_2015 .update_): decay, pre spikes set x_pre to 1
+        # STDP (TripletSTDP.diehl_cook_2015 .update_ or SymmetricSTDP.update_, nearest-spike
+        # traces): decay, pre spikes set x_pre to 1; the symmetric rule has no r2, o2
         for j in range(n_input):
             r1 = pre[0, j] * d_pre
             r2 = pre[1, j] * d_x
@@ -486,15 +512,16 @@ def simulate_image(
             o2 = post[1, i] * d_post2
             post[0, i] = o1 if o1 >= TINY else 0.0
             o2_before[i] = o2 if o2 >= TINY else 0.0
-        # potentiation of the rows of neurons that fired, depression of the spiking columns
+        # potentiation of the rows of neurons that fired, then the acausal term (depression,
+        # or potentiation for the symmetric rule) of the spiking columns
         for k in range(n_fired):
             i = fired[k]
-            gain = nu_post * o2_before[i]
+            gain = nu_post if symmetric else nu_post * o2_before[i]
             for j in range(n_input):
                 wt[j, i] += gain * pre[0, j]
         for i in range(n):
-            depression[i] = -(post[0, i] * nu_pre)
-        for k in range(lo, hi):  # depression then clipping of the spiking columns (fused: the
+            depression[i] = post[0, i] * nu_pre if symmetric else -(post[0, i] * nu_pre)
+        for k in range(lo, hi):  # acausal term then clipping of the spiking columns (fused: the
             col = wt[idx[k]]  # rows' potentiation is already in, clipping is idempotent)
             for i in range(n):
                 col[i] = min(max(col[i] + depression[i], 0.0), w_max)
@@ -502,11 +529,13 @@ def simulate_image(
             i = fired[k]
             for j in range(n_input):
                 wt[j, i] = min(max(wt[j, i], 0.0), w_max)
-        for k in range(lo, hi):
-            pre[1, idx[k]] = 1.0
+        if not symmetric:
+            for k in range(lo, hi):
+                pre[1, idx[k]] = 1.0
         for i in range(n):
             post[0, i] = 1.0 if z_exc[i] > 0.0 else post[0, i]
-            post[1, i] = 1.0 if z_exc[i] > 0.0 else o2_before[i]
+            if not symmetric:
+                post[1, i] = 1.0 if z_exc[i] > 0.0 else o2_before[i]
             # adaptive threshold
             theta[i] = theta[i] * d_theta + theta_plus * z_exc[i]
     if learn:
@@ -590,18 +619,33 @@ class DiehlCookNetwork:
         self._z_inh = torch.zeros(n, dtype=torch.float64)
         self._pre = torch.zeros(2, m, dtype=torch.float64)
         self._post = torch.zeros(2, n, dtype=torch.float64)
-        self.rule = TripletSTDP.diehl_cook_2015(
-            dt=c.dt,
-            a3_plus=c.nu_post,
-            a2_minus=c.nu_pre,
-            tau_plus=c.tau_pre,
-            tau_x=c.tau_pre,
-            tau_minus=c.tau_post1,
-            tau_y=c.tau_post2,
-            w_max=c.w_max,
-            reduce="sum",
-            check_finite=False,
-        )
+        self.rule: TripletSTDP | SymmetricSTDP
+        if c.rule == "symmetric":
+            self.rule = SymmetricSTDP(
+                a_plus=c.nu_post,
+                a_minus=c.nu_pre,
+                tau_plus=c.tau_pre,
+                tau_minus=c.tau_post1,
+                dt=c.dt,
+                pairing="nearest",
+                bounds="hard",
+                w_max=c.w_max,
+                reduce="sum",
+                check_finite=False,
+            )
+        else:
+            self.rule = TripletSTDP.diehl_cook_2015(
+                dt=c.dt,
+                a3_plus=c.nu_post,
+                a2_minus=c.nu_pre,
+                tau_plus=c.tau_pre,
+                tau_x=c.tau_pre,
+                tau_minus=c.tau_post1,
+                tau_y=c.tau_post2,
+                w_max=c.w_max,
+                reduce="sum",
+                check_finite=False,
+            )
         self.threshold = AdaptiveThreshold(
             theta_plus=c.theta_plus, tau_theta=c.tau_theta, dt=c.dt, check_finite=False
         )
@@ -634,6 +678,7 @@ class DiehlCookNetwork:
                 refractory_steps(c.t_ref_inh, c.dt),
                 c.steps_present,
                 c.steps_rest,
+                int(c.rule == "symmetric"),
             ],
             dtype=np.int64,
         )
@@ -649,8 +694,8 @@ class DiehlCookNetwork:
         f[F_VTH_I], f[F_EEXC], f[F_W_EI], f[F_W_IE] = (
             c.v_thresh_inh, c.e_exc, c.w_exc_inh, c.w_inh_exc,
         )  # fmt: skip
-        f[F_D_PRE], f[F_D_X] = d(self.rule.tau_plus, c.dt), d(self.rule.tau_x, c.dt)
-        f[F_D_POST1], f[F_D_POST2] = d(self.rule.tau_minus, c.dt), d(self.rule.tau_y, c.dt)
+        f[F_D_PRE], f[F_D_X] = d(c.tau_pre, c.dt), d(c.tau_pre, c.dt)
+        f[F_D_POST1], f[F_D_POST2] = d(c.tau_post1, c.dt), d(c.tau_post2, c.dt)
         f[F_NU_PRE], f[F_NU_POST], f[F_W_MAX] = c.nu_pre, c.nu_post, c.w_max
         f[F_D_THETA], f[F_THETA_PLUS] = d(c.tau_theta, c.dt), c.theta_plus
         f[F_WEIGHT_SUM] = c.weight_sum
@@ -670,8 +715,12 @@ class DiehlCookNetwork:
         """The inhibitory layer's state, each field ``[1, n_exc]`` (copies)."""
         return CobaLIFState(*(row.clone().unsqueeze(0) for row in self._inh))
 
-    def stdp_state(self) -> TripletSTDPState:
-        """The STDP traces as the rule's state (copies; ``r1, r2`` ``[1, n_input]``)."""
+    def stdp_state(self) -> TripletSTDPState | STDPState:
+        """The STDP traces as the rule's state (copies): for the triplet rule ``r1, r2``
+        ``[1, n_input]`` and ``o1, o2`` ``[1, n_exc]``; for the symmetric rule ``pre_trace``
+        (``r1``) and ``post_trace`` (``o1``)."""
+        if self.config.rule == "symmetric":
+            return STDPState(pre_trace=self._pre[0:1].clone(), post_trace=self._post[0:1].clone())
         return TripletSTDPState(
             r1=self._pre[0:1].clone(),
             r2=self._pre[1:2].clone(),
@@ -688,7 +737,7 @@ class DiehlCookNetwork:
         ``exc`` and ``inh`` ``[4, n_exc]`` (rows ``v``, ``g_e``, ``g_i``, refractory steps
         ``r``), ``z_inh`` ``[n_exc]`` the last step's inhibitory spikes, ``pre``
         ``[2, n_input]`` (STDP traces ``r1``, ``r2``) and ``post`` ``[2, n_exc]`` (``o1``,
-        ``o2``).
+        ``o2``; ``r2`` and ``o2`` stay 0 under the symmetric rule).
         """
         return {name.lstrip("_"): getattr(self, name).clone() for name in self._STATE}
 
@@ -764,7 +813,14 @@ class DiehlCookNetwork:
             raise ValueError(f"spikes.idx must lie in [0, n_input={c.n_input}).")
 
     # -- one image ---------------------------------------------------------------------------
-    def run(self, spikes: InputSpikes, *, learn: bool, backend: str = "kernel") -> Tensor:
+    def run(
+        self,
+        spikes: InputSpikes,
+        *,
+        learn: bool,
+        backend: str = "kernel",
+        raster: Tensor | None = None,
+    ) -> Tensor:
         """Simulate one presentation of ``spikes`` and the rest after it; return the counts.
 
         Args:
@@ -772,15 +828,33 @@ class DiehlCookNetwork:
             learn: STDP and threshold adaptation on, weights normalised at the end; off: all
                 weights and :math:`\\theta` stay as they are.
             backend: ``"kernel"`` (numba, fast) or ``"reference"`` (readable torch loop).
+            raster: optional uint8 ``[steps_present + steps_rest, n_exc]`` tensor, overwritten
+                with every excitatory spike of the image (presentation and rest): the input of
+                a layer downstream (:mod:`dendrix.plasticity.sym_stdp`).
 
         Returns:
             int64 ``[n_exc]`` excitatory spike counts during the presentation.
         """
         self._check_spikes(spikes)
         check_choice("backend", backend, BACKENDS)
+        c = self.config
+        if raster is None:
+            out = np.zeros((0, c.n_exc), dtype=np.uint8)
+        else:
+            shape = (c.steps_present + c.steps_rest, c.n_exc)
+            check_tensor("raster", raster, ndim=2)
+            if raster.dtype != torch.uint8 or tuple(raster.shape) != shape:
+                raise ValueError(
+                    f"raster must be a uint8 tensor of shape {shape} (steps, n_exc), got "
+                    f"{raster.dtype} {tuple(raster.shape)}; allocate torch.zeros({shape}, "
+                    "dtype=torch.uint8)."
+                )
+            if not raster.is_contiguous():
+                raise ValueError("raster must be contiguous (it is written in place).")
+            out = raster.numpy()
         if backend == "reference":
-            return self._run_reference(spikes, bool(learn))
-        counts = np.zeros(self.config.n_exc, dtype=np.int64)
+            return self._run_reference(spikes, bool(learn), raster)
+        counts = np.zeros(c.n_exc, dtype=np.int64)
         simulate_image(
             spikes.ptr.numpy(),
             spikes.idx.numpy(),
@@ -795,11 +869,12 @@ class DiehlCookNetwork:
             self._iparams,
             bool(learn),
             counts,
+            out,
         )
         return torch.from_numpy(counts)
 
     @torch.no_grad()
-    def _run_reference(self, spikes: InputSpikes, learn: bool) -> Tensor:
+    def _run_reference(self, spikes: InputSpikes, learn: bool, raster: Tensor | None) -> Tensor:
         """The readable path: the model composed from dendrix's step functions and rules."""
         c = self.config
         dense = spikes.dense(c.n_input)  # [T, n_input]
@@ -819,14 +894,20 @@ class DiehlCookNetwork:
             z_inh, inh = coba_lif_step(c.w_exc_inh * z_exc, inh, self.inh_params, c.dt)
             if t < c.steps_present:
                 counts += z_exc[0].to(torch.int64)
+            if raster is not None:
+                raster[t] = z_exc[0].to(torch.uint8)
             if learn:
                 traces = self.rule.update_(s, z_exc, traces, weight)
                 theta = self.threshold.update(z_exc, theta)
         if learn:
             weight.copy_(normalize_weights(weight, c.weight_sum))
             self.theta.copy_(theta)
-            self._pre.copy_(torch.cat([traces.r1, traces.r2]))
-            self._post.copy_(torch.cat([traces.o1, traces.o2]))
+            if isinstance(traces, STDPState):  # symmetric rule: r2 and o2 stay 0
+                self._pre[0].copy_(traces.pre_trace[0])
+                self._post[0].copy_(traces.post_trace[0])
+            else:
+                self._pre.copy_(torch.cat([traces.r1, traces.r2]))
+                self._post.copy_(torch.cat([traces.o1, traces.o2]))
         self._exc.copy_(torch.cat(list(exc)))
         self._inh.copy_(torch.cat(list(inh)))
         self._z_inh.copy_(z_inh[0])
@@ -839,6 +920,7 @@ class DiehlCookNetwork:
         learn: bool,
         generator: torch.Generator,
         backend: str = "kernel",
+        record: bool = False,
     ) -> Presentation:
         """Show ``image`` until the excitatory layer fires ``min_spikes`` (re-presentation rule).
 
@@ -851,17 +933,26 @@ class DiehlCookNetwork:
             learn: training (plastic) or frozen (labelling, testing).
             generator: the :class:`torch.Generator` of the Poisson draws.
             backend: as in :meth:`run`.
+            record: also return the spike raster of the accepted presentation.
         """
         c = self.config
         intensity = c.intensity
         shown = 0
+        raster = (
+            torch.zeros(c.steps_present + c.steps_rest, c.n_exc, dtype=torch.uint8)
+            if record
+            else None
+        )
         while True:
             counts = self.run(
-                self.encode(image, intensity, generator), learn=learn, backend=backend
+                self.encode(image, intensity, generator),
+                learn=learn,
+                backend=backend,
+                raster=raster,
             )
             shown += 1
             if int(counts.sum()) >= c.min_spikes or intensity + 1.0 > c.max_intensity:
-                return Presentation(counts=counts, intensity=intensity, presentations=shown)
+                return Presentation(counts, intensity, shown, raster)
             intensity += 1.0
 
     def responses(

@@ -19,6 +19,7 @@ from dendrix.recipes import (  # noqa: F401  (importing registers each recipe)
     snn_images,
     snn_nmnist,
     sparse_noise,
+    sym_stdp,
     three_factor,
     two_point,
 )

@@ -20,6 +20,8 @@ reduction and how to apply ``dw`` beside gradient descent are documented once, i
   learning).
 - :mod:`~dendrix.plasticity.diehl_cook`: the Diehl & Cook (2015) unsupervised STDP network, a
   readable reference composed of the pieces above and a fused per-image numba kernel.
+- :mod:`~dendrix.plasticity.sym_stdp`: Hao et al.'s (2020) supervised network, the Diehl & Cook
+  layer with symmetric STDP and a teacher-driven output layer.
 """
 
 from dendrix.plasticity.base import apply_update

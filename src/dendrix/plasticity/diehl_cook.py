@@ -27,7 +27,10 @@ traces :math:`x_{pre}` (20 ms), :math:`o_1` (20 ms), :math:`o_2` (40 ms)):
     \text{post spike } i:\ w_{ij} \mathrel{+}= \nu_{post}\, x_{pre,j}\, o_{2,i}(t - \epsilon),
 
 clipped into :math:`[0, w_{max}]`; after every presentation each neuron's weights are rescaled
-to sum to 78.4 (:func:`~dendrix.plasticity.homeostasis.normalize_weights`).
+to sum to 78.4 (:func:`~dendrix.plasticity.homeostasis.normalize_weights`). With
+``rule="symmetric"`` (:class:`DiehlCookConfig`) the pre spike potentiates instead, by
+:math:`\nu_{pre}\, o_{1,i}`, and the post spike by :math:`\nu_{post}\, x_{pre,j}`: Hao et al.'s
+symmetric STDP, the hidden layer of :mod:`dendrix.plasticity.sym_stdp`.
 
 **Presentation.** An image is shown for 350 ms as Poisson spike trains of rate
 ``pixel / 8 * intensity`` Hz (intensity 2: at most 63.75 Hz), then the inputs are silent for

@@ -14,7 +14,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from dendrix._io import atomic_write
 
-__all__ = ["TrainingHistory", "config_digest", "evaluate", "fit", "torch_threads"]
+__all__ = ["TrainingHistory", "config_digest", "epoch_order", "evaluate", "fit", "torch_threads"]
 
 
 @dataclass
@@ -39,10 +39,27 @@ class TrainingHistory:
     resumed_from: int = 0
 
 
-def config_digest(config: Any) -> str:
-    """A short hash of a dataclass config, to refuse resuming someone else's checkpoint."""
-    text = json.dumps(dataclasses.asdict(config), sort_keys=True, default=str)
+def config_digest(config: Any, ignore: Iterable[str] = (), **extra: Any) -> str:
+    """A short hash of a dataclass config, to refuse resuming someone else's checkpoint.
+
+    Args:
+        config: the recipe's config.
+        ignore: fields left out (bookkeeping that does not change the training, or a length
+            that a longer run may extend).
+        extra: entries added (e.g. which of several networks the checkpoint holds).
+    """
+    fields = dataclasses.asdict(config)
+    for key in ignore:
+        fields.pop(key)
+    fields.update(extra)
+    text = json.dumps(fields, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> Tensor:
+    """The order of ``n`` training items in ``epoch``: a permutation drawn from ``(seed,
+    epoch)`` alone, so a resumed run visits them exactly as an uninterrupted one."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1000 + epoch))
 
 
 @contextmanager
@@ -121,9 +138,7 @@ def fit(
     for epoch in range(start_epoch, epochs):
         t0 = time.perf_counter()
         model.train()
-        order = torch.randperm(
-            len(x_train), generator=torch.Generator().manual_seed(seed * 1000 + epoch)
-        )
+        order = epoch_order(seed, epoch, len(x_train))
         total, batches = 0.0, 0
         bar = tqdm(
             range(0, len(order), batch_size),

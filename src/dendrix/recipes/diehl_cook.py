@@ -29,9 +29,6 @@ spike-timing-dependent plasticity. Front Comput Neurosci 9:99.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -55,6 +52,7 @@ from dendrix.plasticity.diehl_cook import (
     assign_labels,
     predict,
 )
+from dendrix.recipes._training import config_digest, epoch_order
 from dendrix.recipes.base import Claim, Result, register_recipe
 
 __all__ = ["DiehlCookRecipeConfig", "SizeResult", "receptive_fields", "run", "train"]
@@ -154,22 +152,11 @@ class SizeResult:
 
 
 def _digest(config: DiehlCookRecipeConfig, n_exc: int) -> str:
-    """Hash of everything that changes the training of size ``n_exc`` (not bookkeeping)."""
-    fields = dataclasses.asdict(config)
-    # bookkeeping, the evaluation, and the other sizes do not change this network's training;
-    # the number of epochs only says where it stops (a longer run extends a shorter one)
-    for key in ("progress", "checkpoint_dir", "checkpoint_every", "floor", "test_images"):
-        fields.pop(key)
-    for key in ("sizes", "epochs", "label_images"):
-        fields.pop(key)
-    fields["n_exc"] = n_exc
-    text = json.dumps(fields, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _epoch_order(config: DiehlCookRecipeConfig, epoch: int, n_images: int) -> Tensor:
-    g = torch.Generator().manual_seed(config.seed * 1000 + epoch)
-    return torch.randperm(n_images, generator=g)
+    """Hash of everything that changes the training of size ``n_exc``: not bookkeeping, not
+    the evaluation or the other sizes, and not the number of epochs (it only says where the
+    run stops: a longer run extends a shorter one)."""
+    ignore = ("progress", "checkpoint_dir", "checkpoint_every", "floor", "test_images")
+    return config_digest(config, (*ignore, "sizes", "epochs", "label_images"), n_exc=n_exc)
 
 
 def train(
@@ -245,7 +232,7 @@ def train(
     last = None if stop_after is None else min(stop_after, total)
     while done < total and (last is None or done < last):
         epoch, k = divmod(done, len(images))
-        order = _epoch_order(config, epoch, len(images))
+        order = epoch_order(config.seed, epoch, len(images))
         start = time.perf_counter()
         chunk_end = min(total, (epoch + 1) * len(images), done + config.checkpoint_every)
         if last is not None:
@@ -371,7 +358,7 @@ def run(config: DiehlCookRecipeConfig) -> Result:
         )
         net = res.network
         # label with the last label_images of the last pass, frozen
-        order = _epoch_order(config, epochs - 1, len(x_train))
+        order = epoch_order(config.seed, epochs - 1, len(x_train))
         label_idx = order[len(order) - config.label_images :]
         stream = torch.Generator().manual_seed(config.seed + 2)
         start = time.perf_counter()

@@ -54,7 +54,7 @@ from dendrix.dendrites import (
     rezero_weights,
     update_boost_strength,
 )
-from dendrix.recipes._training import config_digest, torch_threads
+from dendrix.recipes._training import config_digest, epoch_order, torch_threads
 from dendrix.recipes.base import Claim, Result, register_recipe
 
 __all__ = ["SparseNoiseConfig", "run"]
@@ -159,9 +159,7 @@ def _train(name: str, config: SparseNoiseConfig, data: tuple[Tensor, ...]) -> di
         t0 = time.perf_counter()
         model.train()
         batch = config.first_batch_size if epoch == 0 else config.batch_size
-        order = torch.randperm(
-            len(x_tr), generator=torch.Generator().manual_seed(config.seed * 1000 + epoch)
-        )
+        order = epoch_order(config.seed, epoch, len(x_tr))
         for s in range(0, len(order), batch):
             idx = order[s : s + batch]
             loss = F.cross_entropy(model(_prepare(x_tr[idx])), y_tr[idx])

@@ -28,9 +28,6 @@ method for spiking neural networks using the symmetric STDP rule. Neural Netw 12
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +50,7 @@ from dendrix.plasticity.diehl_cook import (
     predict,
 )
 from dendrix.plasticity.sym_stdp import SymSTDPConfig, SymSTDPNetwork, predict_output
+from dendrix.recipes._training import config_digest, epoch_order
 from dendrix.recipes.base import Claim, Result, register_recipe
 from dendrix.recipes.diehl_cook import receptive_fields
 
@@ -148,19 +146,8 @@ class SymSTDPRecipeConfig:
 
 def _digest(config: SymSTDPRecipeConfig, dataset: str) -> str:
     """Hash of what changes the training on ``dataset`` (not bookkeeping, not the length)."""
-    fields = dataclasses.asdict(config)
-    for key in ("progress", "checkpoint_dir", "checkpoint_every", "floor", "test_images"):
-        fields.pop(key)
-    for key in ("datasets", "epochs"):
-        fields.pop(key)
-    fields["dataset"] = dataset
-    text = json.dumps(fields, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _epoch_order(config: SymSTDPRecipeConfig, epoch: int, n_images: int) -> Tensor:
-    g = torch.Generator().manual_seed(config.seed * 1000 + epoch)
-    return torch.randperm(n_images, generator=g)
+    ignore = ("progress", "checkpoint_dir", "checkpoint_every", "floor", "test_images")
+    return config_digest(config, (*ignore, "datasets", "epochs"), dataset=dataset)
 
 
 def train(
@@ -237,7 +224,7 @@ def train(
     last = total if stop_after is None else min(stop_after, total)
     while done < last:
         epoch, k = divmod(done, len(images))
-        order = _epoch_order(config, epoch, len(images))
+        order = epoch_order(config.seed, epoch, len(images))
         start = time.perf_counter()
         chunk_end = min(last, (epoch + 1) * len(images), done + config.checkpoint_every)
         while done < chunk_end:

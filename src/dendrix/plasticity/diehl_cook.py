@@ -589,6 +589,27 @@ def _check_generator(generator: object) -> torch.Generator:
     return generator
 
 
+def _checked_state(
+    owner: object, names: tuple[str, ...], state: dict[str, Any]
+) -> list[tuple[Tensor, Tensor]]:
+    """``(target, value)`` for each state tensor ``owner._name`` and ``state["name"]``, after
+    checking that every key is there with the target's shape (nothing is written)."""
+    pairs = []
+    for name in names:
+        key = name.lstrip("_")
+        if key not in state:
+            raise KeyError(f"state has no {key!r}; give what state_dict() returned.")
+        value = torch.as_tensor(state[key], dtype=torch.float64)
+        target = getattr(owner, name)
+        if value.shape != target.shape:
+            raise ValueError(
+                f"state[{key!r}] has shape {tuple(value.shape)}, this network needs "
+                f"{tuple(target.shape)}; was it saved from another config?"
+            )
+        pairs.append((target, value))
+    return pairs
+
+
 class DiehlCookNetwork:
     """Diehl & Cook's network (module docstring): state, one-image simulation, presentation.
 
@@ -746,17 +767,7 @@ class DiehlCookNetwork:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned (tensors or NumPy arrays)."""
-        for name in self._STATE:
-            key = name.lstrip("_")
-            if key not in state:
-                raise KeyError(f"state has no {key!r}; give what state_dict() returned.")
-            value = torch.as_tensor(state[key], dtype=torch.float64)
-            target = getattr(self, name)
-            if value.shape != target.shape:
-                raise ValueError(
-                    f"state[{key!r}] has shape {tuple(value.shape)}, this network needs "
-                    f"{tuple(target.shape)}; was it saved from another config?"
-                )
+        for target, value in _checked_state(self, self._STATE, state):
             target.copy_(value)
 
     # -- input -------------------------------------------------------------------------------

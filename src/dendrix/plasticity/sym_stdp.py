@@ -95,7 +95,9 @@ from dendrix.plasticity.diehl_cook import (
     DiehlCookNetwork,
     V,
     _check_generator,
+    _checked_state,
     _coba_neuron,
+    _normalize,
 )
 from dendrix.plasticity.homeostasis import lateral_inhibition, normalize_weights
 from dendrix.plasticity.stdp import STDPState, SymmetricSTDP
@@ -334,15 +336,7 @@ def simulate_output(
                     ut[j, c] = min(max(ut[j, c], 0.0), u_max)
                 o_tr[c] = 1.0
     if learn:
-        total = np.zeros(n)
-        for j in range(n_hidden):
-            for c in range(n):
-                total[c] += ut[j, c]
-        for c in range(n):
-            total[c] = gparams[G_U_SUM] / total[c] if total[c] > 0.0 else 1.0
-        for j in range(n_hidden):
-            for c in range(n):
-                ut[j, c] = ut[j, c] * total[c]
+        _normalize(ut, gparams[G_U_SUM])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -439,20 +433,10 @@ class SymSTDPNetwork:
         """Restore what :meth:`state_dict` returned."""
         if "hidden" not in state:
             raise KeyError("state has no 'hidden'; give what state_dict() returned.")
-        for name in self._STATE:
-            key = name.lstrip("_")
-            if key not in state:
-                raise KeyError(f"state has no {key!r}; give what state_dict() returned.")
-            value = torch.as_tensor(state[key], dtype=torch.float64)
-            target = getattr(self, name)
-            if value.shape != target.shape:
-                raise ValueError(
-                    f"state[{key!r}] has shape {tuple(value.shape)}, this network needs "
-                    f"{tuple(target.shape)}; was it saved from another config?"
-                )
+        pairs = _checked_state(self, self._STATE, state)  # check all before writing any
         self.hidden.load_state_dict(state["hidden"])
-        for name in self._STATE:
-            getattr(self, name).copy_(torch.as_tensor(state[name.lstrip("_")]))
+        for target, value in pairs:
+            target.copy_(value)
 
     # -- one image ---------------------------------------------------------------------------
     def present(

@@ -105,3 +105,14 @@ def test_detect_saves_a_model_that_loads(tmp_path):
     args = ["detect", str(src), "--out-dir", str(tmp_path), "--quiet", "--save-model", str(model)]
     assert main(args) == 0
     assert HTMDetector.load(model).records == 60
+
+
+@pytest.mark.parametrize("memory", ["backtracking", "htm"])
+def test_detect_uses_the_chosen_temporal_memory(tmp_path, memory):
+    from dendrix.htm.detector import HTMDetector
+
+    src = _taxi_head(tmp_path, rows=40)
+    model = tmp_path / "m.npz"
+    args = ["detect", str(src), "--out-dir", str(tmp_path), "--quiet", "--save-model", str(model)]
+    assert main([*args, "--temporal-memory", memory]) == 0
+    assert HTMDetector.load(model).config.temporal_memory == memory

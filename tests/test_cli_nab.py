@@ -29,3 +29,19 @@ def test_score_only_json_reproduces_the_stored_numenta_scores(numenta_results, c
 def test_score_only_on_a_missing_folder_is_an_error_naming_it(tmp_path, capsys):
     assert main(["nab", "--score-only", str(tmp_path / "absent")]) == 2
     assert "absent" in capsys.readouterr().err
+
+
+def test_the_cli_offers_exactly_the_detectors_temporal_memories():
+    from dendrix.cli import _TEMPORAL_MEMORIES
+    from dendrix.htm.detector import TEMPORAL_MEMORIES
+
+    assert sorted(_TEMPORAL_MEMORIES) == sorted(TEMPORAL_MEMORIES)
+
+
+def test_each_temporal_memory_writes_results_under_its_own_detector_name():
+    from dendrix.htm.nab_run import detector_name
+
+    assert detector_name("backtracking") == "dendrix_htm"
+    assert detector_name("htm") == "dendrix_htmTM"
+    with pytest.raises(ValueError, match="temporal_memory"):
+        detector_name("lstm")

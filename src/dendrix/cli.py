@@ -12,6 +12,10 @@ from collections.abc import Sequence
 
 from dendrix import __version__
 
+# the choices of dendrix.htm.detector.TEMPORAL_MEMORIES, spelt out so that building the parser
+# imports nothing heavy (a test keeps the two equal)
+_TEMPORAL_MEMORIES = ("backtracking", "htm")
+
 __all__ = ["main"]
 
 
@@ -117,7 +121,9 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
     n = len(series)
     detector = HTMDetector(
-        HTMDetectorConfig.for_values(series.values, seed=args.seed),
+        HTMDetectorConfig.for_values(
+            series.values, seed=args.seed, temporal_memory=args.temporal_memory
+        ),
         AnomalyLikelihoodConfig.nab(n),
     )
     with tqdm(total=n, desc=f"detect {source.name}", unit="rec", disable=args.quiet) as bar:
@@ -176,20 +182,21 @@ def _cmd_nab(args: argparse.Namespace) -> int:
     from dendrix._io import atomic_write_json
     from dendrix.data import DataNotFoundError
     from dendrix.htm import nab
-    from dendrix.htm.nab_run import DETECTOR_NAME, run_corpus
+    from dendrix.htm.nab_run import detector_name, run_corpus
 
     try:
         corpus = nab.load_corpus(args.data)
         if args.score_only:
             results_dir, detector = Path(args.score_only), args.detector
         else:
-            detector = args.detector or DETECTOR_NAME
+            detector = args.detector or detector_name(args.temporal_memory)
             with tqdm(total=len(corpus), desc="NAB files", unit="file", disable=args.quiet) as bar:
                 run = run_corpus(
                     args.out,
                     corpus=corpus,
                     workers=args.workers,
                     detector=detector,
+                    overrides={"temporal_memory": args.temporal_memory},
                     progress=lambda key, secs, rows: bar.update(1),
                 )
                 bar.update(len(run["resumed"]))
@@ -281,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold", type=float, default=0.5, help="score marked as anomaly in the plot"
     )
     dt.add_argument("--seed", type=int, default=1956, help="seed of the detector")
+    dt.add_argument(
+        "--temporal-memory",
+        choices=_TEMPORAL_MEMORIES,
+        default="backtracking",
+        help="NuPIC's backtracking memory (NAB's numenta detector, default) or htm.core's",
+    )
     dt.add_argument("--save-model", metavar="PATH", help="save the trained detector (.npz)")
     dt.add_argument("--quiet", action="store_true", help="no progress bar")
     dt.set_defaults(func=_cmd_detect)
@@ -305,6 +318,13 @@ def build_parser() -> argparse.ArgumentParser:
         "skipping files already complete",
     )
     nb.add_argument("--workers", type=int, help="processes (default: all CPUs)")
+    nb.add_argument(
+        "--temporal-memory",
+        choices=_TEMPORAL_MEMORIES,
+        default="backtracking",
+        help="NuPIC's backtracking memory (NAB's numenta detector, default) or htm.core's "
+        "(numentaTM)",
+    )
     nb.add_argument("--quiet", action="store_true", help="no progress bar")
     nb.add_argument("--detector", help="detector name in the file names (default: inferred)")
     nb.add_argument(

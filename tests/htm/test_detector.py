@@ -49,9 +49,10 @@ def test_streaming_step_by_step_equals_running_the_whole_series():
         assert np.array_equal(whole[name], steps[:, i]), name
 
 
-def test_raw_score_is_the_temporal_memorys_anomaly_and_learning_lowers_it():
+@pytest.mark.parametrize("memory", ["htm", "backtracking"])
+def test_raw_score_is_the_temporal_memorys_anomaly_and_learning_lowers_it(memory):
     stamps, values = series(300)
-    det = make(values)
+    det = make(values, temporal_memory=memory)
     out = det.run(stamps, values)
     assert out["raw"][0] == 1.0  # nothing is predicted before the first record
     assert out["raw"][-50:].mean() < out["raw"][:50].mean()
@@ -66,9 +67,10 @@ def test_a_value_far_outside_the_seen_range_scores_one():
     assert out["score"][-2] < 1.0
 
 
-def test_a_saved_detector_resumes_exactly(tmp_path):
+@pytest.mark.parametrize("memory", ["htm", "backtracking"])
+def test_a_saved_detector_resumes_exactly(tmp_path, memory):
     stamps, values = series(160)
-    det = make(values)
+    det = make(values, temporal_memory=memory)
     det.run(stamps[:100], values[:100])
     det.save(tmp_path / "det.npz")
     resumed = HTMDetector.load(tmp_path / "det.npz")
@@ -85,6 +87,11 @@ def test_a_saved_detector_resumes_exactly(tmp_path):
         ({"value_min": 1.0, "value_max": 0.0}, ValueError, "value_max"),
         ({"value_min": float("nan"), "value_max": 1.0}, ValueError, "value_min"),
         ({"value_min": 0.0, "value_max": 1.0, "num_buckets": 0}, ValueError, "num_buckets"),
+        (
+            {"value_min": 0.0, "value_max": 1.0, "temporal_memory": "x"},
+            ValueError,
+            "temporal_memory",
+        ),
     ],
 )
 def test_bad_configs_are_refused_naming_the_argument(kwargs, error, match):

@@ -42,18 +42,23 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from dendrix._io import load_state, save_state
-from dendrix._validation import check_float, check_int
+from dendrix._validation import check_choice, check_float, check_int
 from dendrix.htm.anomaly import (
     AnomalyLikelihood,
     AnomalyLikelihoodConfig,
     SpatialAnomaly,
     log_likelihood,
 )
+from dendrix.htm.backtracking_tm import BacktrackingTemporalMemory
 from dendrix.htm.spatial_pooler import SpatialPooler
 from dendrix.htm.temporal_memory_fast import FastTemporalMemory
 from dendrix.sdr.encoders import DateEncoder, RandomDistributedScalarEncoder
 
-__all__ = ["DetectorOutput", "HTMDetector", "HTMDetectorConfig"]
+__all__ = ["TEMPORAL_MEMORIES", "DetectorOutput", "HTMDetector", "HTMDetectorConfig"]
+
+#: Temporal memories the detector can use: htm.core's ("htm", :mod:`dendrix.htm.temporal_memory`)
+#: and NuPIC's backtracking one ("backtracking", :mod:`dendrix.htm.backtracking_tm`).
+TEMPORAL_MEMORIES = ("htm", "backtracking")
 
 _FORMAT = "dendrix.htm.HTMDetector/1"
 
@@ -69,6 +74,11 @@ class HTMDetectorConfig:
         time_of_day_bits, time_of_day_radius: time-of-day field (hours); bits None = off.
         columns ... boost_strength: spatial pooler (global inhibition).
         cells_per_column ... predicted_segment_decrement: temporal memory.
+        temporal_memory: which one (:data:`TEMPORAL_MEMORIES`): "backtracking" (default) is
+            NuPIC's original algorithm, that of NAB's ``numenta`` detector (70.1); "htm" is
+            htm.core's, that of NAB's ``numentaTM`` detector (64.6). The backtracking memory
+            has no predicted_segment_decrement rule.
+        pam_length ... max_seq_length: the backtracking memory's own parameters.
         seed: seeds the encoder hash, the spatial pooler and the temporal memory.
     """
 
@@ -99,6 +109,11 @@ class HTMDetectorConfig:
     permanence_increment: float = 0.1
     permanence_decrement: float = 0.1
     predicted_segment_decrement: float = 0.0
+    temporal_memory: str = "backtracking"
+    pam_length: int = 3
+    max_inf_backtrack: int = 10
+    max_lrn_backtrack: int = 5
+    max_seq_length: int = 32
     seed: int = 1956
 
     def __post_init__(self) -> None:
@@ -109,6 +124,7 @@ class HTMDetectorConfig:
         check_int("num_buckets", self.num_buckets, minimum=1)
         check_float("range_padding", self.range_padding, minimum=0.0)
         check_float("min_resolution", self.min_resolution, minimum=0.0, open_min=True)
+        check_choice("temporal_memory", self.temporal_memory, TEMPORAL_MEMORIES)
 
     @property
     def resolution(self) -> float:
@@ -178,22 +194,42 @@ class HTMDetector:
             boost_strength=c.boost_strength,
             seed=c.seed,
         )
-        # the compiled temporal memory: identical results to the reference, ~10x faster
-        self.temporal_memory = FastTemporalMemory(
-            columns=c.columns,
-            cells_per_column=c.cells_per_column,
-            activation_threshold=c.activation_threshold,
-            initial_permanence=c.initial_permanence,
-            connected_permanence=c.connected_permanence,
-            min_threshold=c.min_threshold,
-            max_new_synapse_count=c.max_new_synapse_count,
-            permanence_increment=c.permanence_increment,
-            permanence_decrement=c.permanence_decrement,
-            predicted_segment_decrement=c.predicted_segment_decrement,
-            max_segments_per_cell=c.max_segments_per_cell,
-            max_synapses_per_segment=c.max_synapses_per_segment,
-            seed=c.seed,
-        )
+        self.temporal_memory: FastTemporalMemory | BacktrackingTemporalMemory
+        if c.temporal_memory == "backtracking":
+            self.temporal_memory = BacktrackingTemporalMemory(
+                columns=c.columns,
+                cells_per_column=c.cells_per_column,
+                activation_threshold=c.activation_threshold,
+                min_threshold=c.min_threshold,
+                new_synapse_count=c.max_new_synapse_count,
+                initial_permanence=c.initial_permanence,
+                connected_permanence=c.connected_permanence,
+                permanence_increment=c.permanence_increment,
+                permanence_decrement=c.permanence_decrement,
+                max_segments_per_cell=c.max_segments_per_cell,
+                max_synapses_per_segment=c.max_synapses_per_segment,
+                pam_length=c.pam_length,
+                max_inf_backtrack=c.max_inf_backtrack,
+                max_lrn_backtrack=c.max_lrn_backtrack,
+                max_seq_length=c.max_seq_length,
+                seed=c.seed,
+            )
+        else:  # the compiled temporal memory: identical results to the reference, ~10x faster
+            self.temporal_memory = FastTemporalMemory(
+                columns=c.columns,
+                cells_per_column=c.cells_per_column,
+                activation_threshold=c.activation_threshold,
+                initial_permanence=c.initial_permanence,
+                connected_permanence=c.connected_permanence,
+                min_threshold=c.min_threshold,
+                max_new_synapse_count=c.max_new_synapse_count,
+                permanence_increment=c.permanence_increment,
+                permanence_decrement=c.permanence_decrement,
+                predicted_segment_decrement=c.predicted_segment_decrement,
+                max_segments_per_cell=c.max_segments_per_cell,
+                max_synapses_per_segment=c.max_synapses_per_segment,
+                seed=c.seed,
+            )
         self.likelihood = AnomalyLikelihood.from_config(self.likelihood_config)
         self.spatial = SpatialAnomaly()
         self.records = 0

@@ -22,14 +22,23 @@ from typing import Any
 
 import numpy as np
 
+from dendrix._validation import check_choice
 from dendrix.htm import nab
 from dendrix.htm.anomaly import AnomalyLikelihoodConfig
-from dendrix.htm.detector import HTMDetector, HTMDetectorConfig
+from dendrix.htm.detector import TEMPORAL_MEMORIES, HTMDetector, HTMDetectorConfig
 
-__all__ = ["DETECTOR_NAME", "run_corpus"]
+__all__ = ["DETECTOR_NAME", "detector_name", "run_corpus"]
 
-#: Detector name used in result file names.
+#: Detector name used in result file names (the default, backtracking temporal memory).
 DETECTOR_NAME = "dendrix_htm"
+
+
+def detector_name(temporal_memory: str = "backtracking") -> str:
+    """Result-file name of the detector with this temporal memory: ``dendrix_htm`` (NuPIC's
+    backtracking memory, like NAB's ``numenta``) or ``dendrix_htmTM`` (htm.core's, like NAB's
+    ``numentaTM``)."""
+    check_choice("temporal_memory", temporal_memory, TEMPORAL_MEMORIES)
+    return DETECTOR_NAME if temporal_memory == "backtracking" else "dendrix_htmTM"
 
 
 def _complete(path: Path, rows: int) -> bool:

@@ -5,10 +5,14 @@ segments (one per active column) until every cell holds ``max_segments_per_cell`
 least useful segment is dropped for each new one. Bounded memory means the segment and
 synapse counts, and the process's resident memory, stop growing once the limits are reached.
 
-    python benchmarks/htm_memory.py --steps 1000000 --settings nab
+    python benchmarks/htm_memory.py --steps 1000000 --settings nab --checkpoint mem.npz
 
-Prints, at every checkpoint: steps, segments, synapses, resident set size now and at peak.
-Stops early (exit 1) if the resident size passes ``--max-rss-gb``.
+Prints, at every report: steps, segments, synapses, resident set size now and at peak.
+Stops early (exit 1) if the resident size passes ``--max-rss-gb``. The run takes hours (the
+cost of a step grows with the synapses of the bursting cells until the limits hold), so with
+``--checkpoint`` the memory, the input generator and the peak so far are saved atomically at
+every report and a rerun resumes from them; the peak printed is then the largest over all
+the processes of the run (each process's own peak includes loading the checkpoint).
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import argparse
 import resource
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
+from dendrix._io import load_state, save_state
 from dendrix.htm.temporal_memory_fast import FastTemporalMemory
 
 SETTINGS = {
@@ -41,20 +47,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=50_000, help="checkpoint interval")
     parser.add_argument("--max-rss-gb", type=float, default=16.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoint", help="save here at every report; resume from it")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     tm = FastTemporalMemory(columns=2048, cells_per_column=32, **SETTINGS[args.settings])
-    start = time.perf_counter()
-    for step in range(1, args.steps + 1):
+    done, seconds, peak_before = 0, 0.0, 0.0
+    if args.checkpoint and Path(args.checkpoint).exists():
+        saved = load_state(args.checkpoint)
+        if (saved["settings"], saved["seed"]) != (args.settings, args.seed):
+            raise SystemExit(
+                f"{args.checkpoint} is a run with settings {saved['settings']} and seed "
+                f"{saved['seed']}; delete it or pass the same --settings and --seed."
+            )
+        tm.load_state_dict(saved["temporal_memory"])
+        rng.bit_generator.state = saved["input_rng"]
+        done, seconds, peak_before = saved["steps"], saved["seconds"], saved["peak_gib"]
+        print(f"resumed at {done} steps ({seconds:.0f} s, peak so far {peak_before:.2f} GiB)")
+    start = time.perf_counter() - seconds
+    for step in range(done + 1, args.steps + 1):
         tm.compute(np.sort(rng.choice(2048, size=40, replace=False)), learn=True)
         if step % args.every == 0 or step == args.steps:
             segments, synapses = tm.num_segments(), tm.num_synapses()
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+            peak = max(peak_before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
+            elapsed = time.perf_counter() - start
             print(
-                f"{step:>9} steps {time.perf_counter() - start:8.1f} s  segments {segments:>9}"
+                f"{step:>9} steps {elapsed:8.1f} s  segments {segments:>9}"
                 f"  synapses {synapses:>10}  rss {rss_gb():6.2f} GiB  peak {peak:6.2f} GiB",
                 flush=True,
             )
+            if args.checkpoint:
+                save_state(
+                    args.checkpoint,
+                    {
+                        "settings": args.settings,
+                        "seed": args.seed,
+                        "steps": step,
+                        "seconds": elapsed,
+                        "peak_gib": peak,
+                        "input_rng": rng.bit_generator.state,
+                        "temporal_memory": tm.state_dict(),
+                    },
+                )
             if rss_gb() > args.max_rss_gb:
                 print("resident memory above --max-rss-gb; stopping", flush=True)
                 return 1

@@ -1,4 +1,4 @@
-"""Speed of the HTM temporal memory (reference and fast path) and of the spatial pooler.
+"""Speed of the HTM temporal memories (reference, fast path, backtracking) and spatial pooler.
 
 Temporal memory workload (the "C++ speed" acceptance target): 2048 columns x 32 cells, a
 vocabulary of 100 random SDRs of 40 active columns, a fixed random sequence of 1000 symbols
@@ -7,7 +7,9 @@ played in a loop without reset, learning on. ``--settings default`` uses the mem
 equal to the defaults). Reported: steps/s over the timed steps (compilation of the fast path is
 excluded by one untimed warm-up step on a separate memory), the mean anomaly over the last
 1000 steps (identical for both implementations, which are bit-exact), and the final number of
-segments and synapses.
+segments and synapses. ``--implementation backtracking`` runs NuPIC's backtracking memory
+(:mod:`dendrix.htm.backtracking_tm`, the NAB detector's default) on the same workload, with its
+NAB parameters whatever ``--settings`` says (it is a different algorithm, so its anomaly differs).
 
 Spatial pooler workload: ``SpatialPooler(1000, 2048, num_active_columns=40)``, inputs of 50
 random active bits (a fresh input every step, from a pool of 1000), learning on, 5000 steps.
@@ -24,6 +26,7 @@ import time
 
 import numpy as np
 
+from dendrix.htm.backtracking_tm import BacktrackingTemporalMemory
 from dendrix.htm.spatial_pooler import SpatialPooler
 from dendrix.htm.temporal_memory_fast import IMPLEMENTATIONS, make_temporal_memory
 
@@ -54,20 +57,31 @@ def time_temporal_memory(
     vocabulary = [np.sort(rng.choice(2048, 40, replace=False)) for _ in range(100)]
     sequence = rng.integers(100, size=1000)
     kwargs = dict(columns=2048, **(NAB_SETTINGS if settings == "nab" else {}))
-    make_temporal_memory(implementation, **kwargs).compute(vocabulary[0])  # compile, untimed
-    tm = make_temporal_memory(implementation, **kwargs)
+
+    def make() -> object:
+        if implementation == "backtracking":
+            return BacktrackingTemporalMemory(columns=2048)
+        return make_temporal_memory(implementation, **kwargs)
+
+    make().compute(vocabulary[0])  # compile, untimed
+    tm = make()
     anomalies = np.zeros(steps)
     start = time.perf_counter()
     for t in range(steps):
         tm.compute(vocabulary[sequence[t % 1000]], learn=True)
         anomalies[t] = tm.anomaly
     elapsed = time.perf_counter() - start
-    state = tm.state_dict()
+    if implementation == "backtracking":
+        segments, synapses = tm.num_segments, tm.num_synapses
+    else:
+        state = tm.state_dict()
+        segments = state["connections.segment_ids"].size
+        synapses = state["connections.synapse_segments"].size
     return {
         "steps_per_s": steps / elapsed,
         "mean_anomaly_last_1000": float(anomalies[-1000:].mean()),
-        "segments": float(state["connections.segment_ids"].size),
-        "synapses": float(state["connections.synapse_segments"].size),
+        "segments": float(segments),
+        "synapses": float(synapses),
     }
 
 
@@ -86,7 +100,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=20000, help="temporal memory steps")
     parser.add_argument(
-        "--implementation", choices=[*IMPLEMENTATIONS, "both"], default="both", help="which TM"
+        "--implementation",
+        choices=[*IMPLEMENTATIONS, "backtracking", "both"],
+        default="both",
+        help="which TM ('both': reference and fast)",
     )
     parser.add_argument("--settings", choices=["default", "nab"], default="default")
     parser.add_argument("--sp-steps", type=int, default=5000, help="spatial pooler steps (0: skip)")

@@ -212,6 +212,20 @@ def test_the_presynaptic_index_lists_exactly_the_synapses():
     assert index_lists(tm) == {j: sorted(v) for j, v in expected.items()}
 
 
+def test_inference_without_learning_leaves_every_segment_unchanged():
+    tm = small()
+    for cols in random_inputs(200, vocabulary=20):
+        tm.compute(cols)
+    before = segments(tm)
+    anomalies = [tm.compute(cols, learn=False) for cols in random_inputs(100, vocabulary=20)]
+    after = segments(tm)
+    assert before.keys() == after.keys()
+    for s in before:
+        assert before[s][:2] == after[s][:2]
+        assert np.array_equal(before[s][2], after[s][2])
+    assert min(anomalies) < 1.0  # it still predicts
+
+
 def test_an_input_with_no_active_column_has_no_anomaly():
     tm = small()
     tm.compute(A)

@@ -292,7 +292,7 @@ import numpy as np
 sys.path.insert(0, {tests!r})
 from test_backtracking_tm import random_inputs, small, segments
 tm = small(max_segments_per_cell=3, max_synapses_per_segment=6)
-anomalies = [tm.compute(c) for c in random_inputs(250, vocabulary=30, seed=6)]
+anomalies = [tm.compute(c) for c in random_inputs(2000, vocabulary=30, seed=6)]
 segs = {{str(s): [v[0], v[1], v[2].tolist()] for s, v in segments(tm).items()}}
 print(json.dumps({{"anomalies": anomalies, "segments": segs, "sc": tm.sc.tolist()}}))
 """
@@ -306,7 +306,7 @@ def test_the_compiled_kernels_equal_the_same_code_run_as_plain_python():
     )
     pure = json.loads(out.stdout)
     tm = small(max_segments_per_cell=3, max_synapses_per_segment=6)
-    anomalies = [tm.compute(c) for c in random_inputs(250, vocabulary=30, seed=6)]
+    anomalies = [tm.compute(c) for c in random_inputs(2000, vocabulary=30, seed=6)]
     assert anomalies == pure["anomalies"]
     assert tm.sc.tolist() == pure["sc"]
     segs = segments(tm)

@@ -108,3 +108,21 @@ def test_bad_series_are_refused():
         det.run(stamps, np.where(np.arange(10) == 3, np.nan, values))
     with pytest.raises(ValueError, match="not an HTMDetector state"):
         HTMDetector.from_state_dict({"format": "other"})
+
+
+def test_a_detector_saved_before_the_backtracking_memory_loads_with_htm_cores(tmp_path):
+    from dendrix._io import load_state, save_state
+
+    stamps, values = series(60)
+    det = make(values, temporal_memory="htm")
+    det.run(stamps[:40], values[:40])
+    state = det.state_dict()
+    for key in ("temporal_memory", "pam_length", "max_inf_backtrack", "max_lrn_backtrack",
+                "max_seq_length"):  # fmt: skip
+        del state["config"][key]  # the config of a file written before those fields existed
+    save_state(tmp_path / "old.npz", state)
+    old = HTMDetector.from_state_dict(load_state(tmp_path / "old.npz"))
+    assert old.config.temporal_memory == "htm"
+    a = det.run(stamps[40:], values[40:])
+    b = old.run(stamps[40:], values[40:])
+    assert np.array_equal(a["score"], b["score"])

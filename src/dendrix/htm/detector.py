@@ -8,7 +8,9 @@ For each record (t_k, x_k) of a univariate time series:
    each side, B = 130 buckets, r_min = 0.001;
 2. pool: a_k = SP(e_k), the active columns (40 of 2048);
 3. predict: the temporal memory's raw anomaly s_k = |a_k - pi_{k-1}| / |a_k|, where pi_{k-1}
-   are the columns it predicted at step k-1;
+   are the columns it predicted at step k-1. The memory is NuPIC's backtracking one by default
+   (:mod:`dendrix.htm.backtracking_tm`, the algorithm of NAB's published HTM detector), or
+   htm.core's (:mod:`dendrix.htm.temporal_memory`, ``temporal_memory="htm"``);
 4. score: L_k = the anomaly likelihood of s_k (:class:`~dendrix.htm.anomaly.AnomalyLikelihood`),
    reported as y_k = ln(1.0000000001 - L_k) / ln(1 - 0.9999999999), or y_k = 1 when x_k leaves
    the value range seen so far by more than 5 % (:class:`~dendrix.htm.anomaly.SpatialAnomaly`).
@@ -311,8 +313,11 @@ class HTMDetector:
     def from_state_dict(cls, state: dict[str, Any]) -> HTMDetector:
         if not isinstance(state, dict) or state.get("format") != _FORMAT:
             raise ValueError(f"state is not an HTMDetector state ({_FORMAT} expected).")
+        config = dict(state["config"])
+        # detectors saved before the backtracking memory existed all used htm.core's
+        config.setdefault("temporal_memory", "htm")
         det = cls(
-            HTMDetectorConfig(**state["config"]),
+            HTMDetectorConfig(**config),
             AnomalyLikelihoodConfig(**state["likelihood_config"]),
         )
         det.spatial_pooler.load_state_dict(state["spatial_pooler"])

@@ -928,7 +928,9 @@ class BacktrackingTMConfig:
 
     Attributes:
         columns, cells_per_column: C and K.
-        activation_threshold: theta_act, active synapses (any permanence) that predict a cell.
+        activation_threshold: theta_act, active synapses that make a segment confident (any
+            permanence; its column is predicted for the anomaly) or active (connected ones;
+            its cell is predicted).
         min_threshold: theta_min, active synapses for a segment to be reinforced in phase 1.
         new_synapse_count: n_new, synapses a learning segment grows up to.
         initial_permanence, permanence_increment, permanence_decrement: p_init, p_inc, p_dec.

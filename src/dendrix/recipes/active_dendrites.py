@@ -21,8 +21,9 @@ Models (the paper's four curves):
 
 Budget of the full configs (the paper's hyper-parameters, from the authors' experiment files):
 Adam (not reset between tasks), batch 256, learning rate 5e-4 (3e-4 for ``dendrites`` at 50
-tasks), 3 epochs per task without SI and 20 with SI, hidden layers of 2048 units (2000 with SI),
-SI strength ``c = 0.1`` and damping ``xi = 0.1``. Nothing is selected on the test split; no
+tasks; 3e-6 for the plain MLP), 3 epochs per task without SI (5 for the plain MLP) and 20 with
+SI, hidden layers of 2048 units (2000 with SI), SI strength ``c = 0.1`` and damping
+``xi = 0.1``. Nothing is selected on the test split; no
 validation split is needed because no hyper-parameter is tuned here. A checkpoint is written
 after every epoch of every model; an interrupted run resumes where it stopped.
 
@@ -101,6 +102,11 @@ class ActiveDendritesConfig:
         epochs, epochs_si: epochs per task without / with SI.
         batch_size: images per step.
         lr, lr_dendrites: Adam learning rate of every model / of ``dendrites`` alone.
+        lr_mlp, epochs_mlp: the plain MLP's own learning rate and epochs per task. The
+            authors' MLP baseline uses 3e-6 and 5 (their experiment file says these came from
+            a search maximising the final accuracy); we take their values as published and
+            tune nothing. With the dendritic network's 5e-4 and 3 epochs the same MLP forgets
+            far more (60.2 % after 10 tasks, seed 0).
         percent_on, weight_density, context_density: the dendritic network's k-winners
             fraction, feed-forward weight density and context density used at initialisation.
         si_c, si_damping: SI strength ``c`` and damping ``xi``.
@@ -124,6 +130,8 @@ class ActiveDendritesConfig:
     batch_size: int = 256
     lr: float = 5e-4
     lr_dendrites: float = 5e-4
+    lr_mlp: float = 3e-6
+    epochs_mlp: int = 5
     percent_on: float = 0.05
     weight_density: float = 0.5
     context_density: float = 0.1
@@ -243,7 +251,7 @@ def _train_model(
     index = MODELS.index(name)
     model = _build(name, config, torch.Generator().manual_seed(config.seed * 100 + index))
     with_si = name.endswith("si")
-    lr = config.lr_dendrites if name == "dendrites" else config.lr
+    lr = {"dendrites": config.lr_dendrites, "mlp": config.lr_mlp}.get(name, config.lr)
     optimiser = _adam(model.parameters(), lr)
     si = None
     if with_si:
@@ -252,13 +260,14 @@ def _train_model(
         )  # Iyer et al. apply SI to the feed-forward weights only
         si = SynapticIntelligence(params, c=config.si_c, damping=config.si_damping)
     ctx = PrototypeContext(config.num_tasks, 784)
-    epochs = config.epochs_si if with_si else config.epochs
+    epochs = config.epochs_si if with_si else config.epochs_mlp if name == "mlp" else config.epochs
     path = (
         Path(config.checkpoint_dir) / f"{name.replace('+', '-')}.pt"
         if config.checkpoint_dir
         else None
     )
-    digest = config_digest(config)
+    own = {"lr_mlp": config.lr_mlp, "epochs_mlp": config.epochs_mlp} if name == "mlp" else {}
+    digest = config_digest(config, ignore=("lr_mlp", "epochs_mlp"), **own)
     done, seconds, resumed = 0, 0.0, 0
     if path is not None and path.exists():
         saved = torch.load(path, weights_only=False)
@@ -433,6 +442,8 @@ _QUICK = ActiveDendritesConfig(
     batch_size=64,
     lr=1e-3,
     lr_dendrites=1e-3,
+    lr_mlp=1e-3,
+    epochs_mlp=2,
     percent_on=0.1,
     si_c=0.1,
     floor=75.0,

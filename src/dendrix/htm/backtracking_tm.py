@@ -196,16 +196,22 @@ BLOCK = 16
 
 
 @_jit
+def _take_slot(free, sc, k_nfree, k_hw):
+    """A free slot: the top of the free stack ``free[:sc[k_nfree]]``, else a new one at the
+    high-water mark ``sc[k_hw]`` (segments and index blocks both use this)."""
+    if sc[k_nfree] > 0:
+        sc[k_nfree] -= 1
+        return free[sc[k_nfree]]
+    sc[k_hw] += 1
+    return sc[k_hw] - 1
+
+
+@_jit
 def _rv_append(store, j, s):
     rv, link, data, bfree, sc = store[11], store[12], store[13], store[14], store[17]
     n = rv[j, 2]
     if n % BLOCK == 0:  # the last block is full (or there is none): chain a new one
-        if sc[K_BNFREE] > 0:
-            sc[K_BNFREE] -= 1
-            b = bfree[sc[K_BNFREE]]
-        else:
-            b = sc[K_BHW]
-            sc[K_BHW] += 1
+        b = _take_slot(bfree, sc, K_BNFREE, K_BHW)
         link[b, 0] = -1
         link[b, 1] = rv[j, 1]
         if n == 0:
@@ -282,12 +288,7 @@ def _new_segment(store, cell):
         store[6],
         store[17],
     )
-    if sc[K_NFREE] > 0:
-        sc[K_NFREE] -= 1
-        s = free[sc[K_NFREE]]
-    else:
-        s = sc[K_HW]
-        sc[K_HW] += 1
+    s = _take_slot(free, sc, K_NFREE, K_HW)
     seg_i[s, G_CELL] = cell
     seg_i[s, G_NSYN] = 0
     seg_i[s, G_POS] = 1

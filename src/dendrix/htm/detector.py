@@ -196,41 +196,34 @@ class HTMDetector:
             boost_strength=c.boost_strength,
             seed=c.seed,
         )
+        shared = dict(  # the parameters both temporal memories take
+            columns=c.columns,
+            cells_per_column=c.cells_per_column,
+            activation_threshold=c.activation_threshold,
+            min_threshold=c.min_threshold,
+            initial_permanence=c.initial_permanence,
+            connected_permanence=c.connected_permanence,
+            permanence_increment=c.permanence_increment,
+            permanence_decrement=c.permanence_decrement,
+            max_segments_per_cell=c.max_segments_per_cell,
+            max_synapses_per_segment=c.max_synapses_per_segment,
+            seed=c.seed,
+        )
         self.temporal_memory: FastTemporalMemory | BacktrackingTemporalMemory
         if c.temporal_memory == "backtracking":
             self.temporal_memory = BacktrackingTemporalMemory(
-                columns=c.columns,
-                cells_per_column=c.cells_per_column,
-                activation_threshold=c.activation_threshold,
-                min_threshold=c.min_threshold,
+                **shared,
                 new_synapse_count=c.max_new_synapse_count,
-                initial_permanence=c.initial_permanence,
-                connected_permanence=c.connected_permanence,
-                permanence_increment=c.permanence_increment,
-                permanence_decrement=c.permanence_decrement,
-                max_segments_per_cell=c.max_segments_per_cell,
-                max_synapses_per_segment=c.max_synapses_per_segment,
                 pam_length=c.pam_length,
                 max_inf_backtrack=c.max_inf_backtrack,
                 max_lrn_backtrack=c.max_lrn_backtrack,
                 max_seq_length=c.max_seq_length,
-                seed=c.seed,
             )
         else:  # the compiled temporal memory: identical results to the reference, ~10x faster
             self.temporal_memory = FastTemporalMemory(
-                columns=c.columns,
-                cells_per_column=c.cells_per_column,
-                activation_threshold=c.activation_threshold,
-                initial_permanence=c.initial_permanence,
-                connected_permanence=c.connected_permanence,
-                min_threshold=c.min_threshold,
+                **shared,
                 max_new_synapse_count=c.max_new_synapse_count,
-                permanence_increment=c.permanence_increment,
-                permanence_decrement=c.permanence_decrement,
                 predicted_segment_decrement=c.predicted_segment_decrement,
-                max_segments_per_cell=c.max_segments_per_cell,
-                max_synapses_per_segment=c.max_synapses_per_segment,
-                seed=c.seed,
             )
         self.likelihood = AnomalyLikelihood.from_config(self.likelihood_config)
         self.spatial = SpatialAnomaly()

@@ -138,3 +138,19 @@ def test_non_finite_metrics_are_refused(registry, tmp_path):
 def test_recipe_configs_must_be_frozen_dataclass_instances(registry, config, quick, match):
     with pytest.raises(TypeError, match=match):
         register_recipe("x", config=config, quick=quick, title="", paper="")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (102871.67, "102872"),
+        (98.857, "98.86"),
+        (0.012345, "0.01235"),
+        (3, "3"),
+        (2.5e16, "2.5e+16"),
+    ],
+)
+def test_report_values_keep_four_digits_and_large_ones_stay_plain(value, text):
+    from dendrix.recipes.base import _fmt
+
+    assert _fmt(value) == text

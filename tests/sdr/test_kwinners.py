@@ -13,6 +13,8 @@ from dendrix.sdr.kwinners import (
     KWinners2d,
     KWinners2dConfig,
     KWinnersConfig,
+    _winner_mask,
+    _winner_mask_reference,
     compute_boost_factors,
     kwinners,
     kwinners2d,
@@ -89,6 +91,26 @@ def test_tie_winners_identical_across_runs():
     assert (outs[0] != 0).sum(dim=1).le(5).all()  # value-0 winners are possible here
     _, mask = kwinners(x, k=5)
     assert mask.sum(dim=1).tolist() == [5] * 64
+
+
+@pytest.mark.parametrize(
+    ("shape", "k", "dim"),
+    [((64, 30), 5, -1), ((8, 200), 200, -1), ((8, 200), 1, -1), ((4, 6, 3, 3), 2, 1)],
+)
+def test_fast_winner_mask_equals_stable_sort_reference(shape, k, dim):
+    g = _gen(7)
+    for levels in (3, 50, None):  # heavy ties, some ties, none (plus +-inf and signed zeros)
+        if levels is None:
+            scores = torch.randn(shape, generator=g)
+        else:
+            scores = torch.randint(-levels, levels + 1, shape, generator=g).float()
+        flat = scores.view(-1)
+        flat[:: max(1, flat.numel() // 7)] = float("inf")
+        flat[3 :: max(1, flat.numel() // 5)] = float("-inf")
+        flat[5 :: max(1, flat.numel() // 9)] = -0.0
+        fast = _winner_mask(scores, k, dim)
+        assert torch.equal(fast, _winner_mask_reference(scores, k, dim))
+        assert fast.sum(dim=dim).eq(k).all()
 
 
 def test_exactly_k_winners_2d_global_train_and_eval():

@@ -79,9 +79,23 @@ __all__ = [
 def _winner_mask(scores: torch.Tensor, k: int, dim: int) -> torch.Tensor:
     """Boolean mask of the ``k`` largest ``scores`` along ``dim``; ties go to the lowest index.
 
-    A stable descending sort keeps equal scores in index order, which makes the tie rule exact
-    and identical on every device (``torch.topk`` leaves the order of ties unspecified).
+    With ``s_k`` the k-th largest score, every score above ``s_k`` wins and the scores equal to
+    ``s_k`` win in index order until there are ``k``. ``torch.topk`` gives ``s_k`` exactly
+    (only the order of tied indices is unspecified, and it is not used), so the mask equals
+    :func:`_winner_mask_reference` (a stable sort) on every device, at a fraction of the cost
+    of sorting all ``n`` scores. Scores are never NaN (inputs are checked finite and boost
+    factors are positive), so the order is total.
     """
+    kth = torch.topk(scores, k, dim=dim, sorted=False).values.amin(dim=dim, keepdim=True)
+    above = scores > kth
+    tied = scores == kth
+    room = k - above.sum(dim=dim, keepdim=True)
+    return above | (tied & (tied.cumsum(dim=dim) <= room))
+
+
+def _winner_mask_reference(scores: torch.Tensor, k: int, dim: int) -> torch.Tensor:
+    """:func:`_winner_mask` by a stable descending sort, which keeps equal scores in index
+    order (the readable definition the fast mask is tested against)."""
     order = torch.sort(scores, dim=dim, descending=True, stable=True).indices
     winners = order.narrow(dim, 0, k)
     return torch.zeros_like(scores, dtype=torch.bool).scatter_(dim, winners, True)

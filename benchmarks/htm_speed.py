@@ -72,7 +72,7 @@ def time_temporal_memory(
         anomalies[t] = tm.anomaly
     elapsed = time.perf_counter() - start
     if implementation == "backtracking":
-        segments, synapses = tm.num_segments, tm.num_synapses
+        segments, synapses = tm.num_segments(), tm.num_synapses()
     else:
         state = tm.state_dict()
         segments = state["connections.segment_ids"].size

@@ -1146,12 +1146,12 @@ class BacktrackingTemporalMemory:
         K = self.config.cells_per_column
         return np.flatnonzero(self.st[INF_CONF].reshape(-1, K).any(axis=1))
 
-    @property
     def num_segments(self) -> int:
+        """Live segments (as :meth:`FastTemporalMemory.num_segments`)."""
         return int(self.sc[K_HW] - self.sc[K_NFREE])
 
-    @property
     def num_synapses(self) -> int:
+        """Live synapses."""
         alive = self.seg_i[: self.sc[K_HW], G_CELL] >= 0
         return int(self.seg_i[: self.sc[K_HW], G_NSYN][alive].sum())
 
@@ -1197,5 +1197,5 @@ class BacktrackingTemporalMemory:
         c = self.config
         return (
             f"BacktrackingTemporalMemory(columns={c.columns}, cells_per_column="
-            f"{c.cells_per_column}, segments={self.num_segments}, synapses={self.num_synapses})"
+            f"{c.cells_per_column}, segments={self.num_segments()}, synapses={self.num_synapses()})"
         )

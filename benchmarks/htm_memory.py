@@ -9,12 +9,11 @@ synapse counts, and the process's resident memory, stop growing once the limits 
     python benchmarks/htm_memory.py --memory backtracking --steps 100000 --settings tight
     python benchmarks/htm_memory.py --steps 1000000 --settings nab --checkpoint mem.npz
 
-Prints, at every report: steps, segments, synapses, resident set size now and at peak.
-Stops early (exit 1) if the resident size passes ``--max-rss-gb``. A step costs in proportion
-to the synapses of the bursting cells, which grow until the limits hold: with the ``nab``
-limits (8.4 million segments) a step would cost ~45 ms here once they hold (extrapolated
-from the first 40,000 steps, where the cost grows in proportion to the segments), and a
-million steps take
+Prints, at every report: steps, segments, synapses, resident set size now and at peak. Stops
+early (exit 1) if the resident size passes ``--max-rss-gb``. A step costs in proportion to the
+synapses of the bursting cells, which grow until the limits hold: with the ``nab`` limits (8.4
+million segments) a step would cost ~45 ms here once they hold (extrapolated from the first
+40,000 steps, where the cost grows in proportion to the segments), and a million steps take
 about ten hours, so with ``--checkpoint`` the memory, the input generator and the peak so far
 are saved atomically at every report and a rerun resumes from them; the peak printed is then
 the largest over all the processes of the run (each process's own peak includes loading the

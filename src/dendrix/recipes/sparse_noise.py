@@ -10,8 +10,10 @@ at inference) and 30 % dense weights in the hidden layer; the dense one has ReLU
 Training follows the authors' MNIST example: SGD (no momentum), learning rate 0.02 multiplied by
 0.8 after every epoch, 15 epochs, batch 4 in the first epoch (so the duty cycles settle) and 64
 after, inputs normalised by the MNIST mean and standard deviation. The dense network gets the
-same schedule. 5,000 training images are held out for a per-epoch validation curve (nothing is
-selected on it, nor on the test split, which is evaluated once at the end).
+same schedule. The networks train on all 60,000 training images, as the authors' did; nothing
+is selected on the test split, which is evaluated once at the end. (``val_size`` can hold some
+training images out for a per-epoch validation curve, on which nothing is selected either. A
+first three-seed run held 5,000 out and reached 98.86 +- 0.03 % sparse, 99.31 % dense.)
 
 Noise score: for noise levels 0, 5, ..., 50 % of the pixels, the correct test classifications
 are summed (:func:`~dendrix.dendrites.noise_score`). Two kinds of noise are reported: pixels
@@ -84,7 +86,8 @@ class SparseNoiseConfig:
             reports means over 10 seeds.
         models: ``"sparse"`` and/or ``"dense"``.
         train_size: training images (``None``: all 60,000 minus the validation ones).
-        val_size: training images held out for the validation curve.
+        val_size: training images held out for a validation curve (0: none, the paper's
+            setting; nothing is ever selected on it).
         test_size: test images (``None``: all 10,000).
         epochs: training epochs; first_batch_size / batch_size: batch of the first / later ones.
         lr, lr_gamma, momentum: SGD learning rate, its per-epoch factor, momentum.
@@ -97,7 +100,7 @@ class SparseNoiseConfig:
     seeds: int = 3
     models: tuple[str, ...] = ("sparse", "dense")
     train_size: int | None = None
-    val_size: int = 5000
+    val_size: int = 0
     test_size: int | None = None
     epochs: int = 15
     first_batch_size: int = 4
@@ -175,7 +178,8 @@ def _train(name: str, config: SparseNoiseConfig, data: tuple[Tensor, ...], run_s
         scheduler.step()
         rezero_weights(model)
         update_boost_strength(model)
-        history["val_accuracy"].append(_accuracy(model, x_val, y_val))
+        if len(x_val):
+            history["val_accuracy"].append(_accuracy(model, x_val, y_val))
         history["seconds"].append(time.perf_counter() - t0)
         if path is not None:
             state = {
@@ -231,6 +235,7 @@ def run(config: SparseNoiseConfig) -> Result:
     for m in config.models:
         check_choice("models", m, ("sparse", "dense"))
     check_int("seeds", config.seeds, minimum=1)
+    check_int("val_size", config.val_size, minimum=0)
     seeds = [config.seed + i for i in range(config.seeds)]
     with torch_threads(config.threads):
         data = _split(config)
@@ -244,7 +249,8 @@ def run(config: SparseNoiseConfig) -> Result:
             one[f"noise_score_{m}"] = r["white"].score
             one[f"uniform_noise_score_{m}"] = r["uniform"].score
             one[f"accuracy_at_50pct_noise_{m}"] = 100.0 * r["white"].correct[-1] / n_test
-            one[f"val_accuracy_last_epoch_{m}"] = r["history"]["val_accuracy"][-1]
+            if r["history"]["val_accuracy"]:
+                one[f"val_accuracy_last_epoch_{m}"] = r["history"]["val_accuracy"][-1]
             one[f"train_seconds_{m}"] = sum(r["history"]["seconds"])
         if {"sparse", "dense"} <= results.keys():
             one["noise_score_sparse_minus_dense"] = (
@@ -276,8 +282,9 @@ def run(config: SparseNoiseConfig) -> Result:
         if r["resumed"]
     }
     notes = (
-        f"{len(data[0])} training images ({config.val_size} held out for validation), {n_test} "
-        f"test images, {config.epochs} epochs (batch {config.first_batch_size} then "
+        f"{len(data[0])} training images"
+        + (f" ({config.val_size} held out for validation)" if config.val_size else "")
+        + f", {n_test} test images, {config.epochs} epochs (batch {config.first_batch_size} then "
         f"{config.batch_size}), SGD lr {config.lr} x {config.lr_gamma} per epoch, seeds "
         f"{seeds} (metrics are means over them, '_std' the sample standard deviation; the paper "
         f"averages 10). Noise scores summed over 11 levels (max {11 * n_test}); 'noise_score' "

@@ -1,0 +1,42 @@
+"""The sparse-noise recipe's data split (dendrix.recipes.sparse_noise)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from dendrix.recipes.base import RECIPES
+from dendrix.recipes.sparse_noise import SparseNoiseConfig, run
+
+TINY = dataclasses.replace(
+    RECIPES["sparse-noise"].quick,
+    train_size=128,
+    test_size=40,
+    first_batch_size=32,
+    models=("dense",),
+)
+
+
+def test_without_a_validation_split_every_training_image_is_used_and_no_curve_is_reported():
+    result = run(dataclasses.replace(TINY, val_size=0))
+    assert result.metrics["train_images"] == 128
+    assert not any(key.startswith("val_accuracy") for key in result.metrics)
+    assert "held out" not in result.notes
+
+
+def test_a_validation_split_is_reported_and_named_in_the_notes():
+    result = run(dataclasses.replace(TINY, val_size=50))
+    assert result.metrics["train_images"] == 128
+    assert 0.0 <= result.metrics["val_accuracy_last_epoch_dense"] <= 100.0
+    assert "50 held out for validation" in result.notes
+
+
+def test_the_full_config_trains_on_all_60000_images_like_the_paper():
+    assert SparseNoiseConfig().val_size == 0
+    assert SparseNoiseConfig().train_size is None
+
+
+def test_a_negative_validation_size_is_rejected_naming_it():
+    with pytest.raises(ValueError, match="val_size"):
+        run(dataclasses.replace(TINY, val_size=-1))

@@ -369,6 +369,9 @@ def _run(config: ActiveDendritesConfig) -> Result:
         + ". Single run (one seed); the paper averages 8 seeds. The test split is used once, "
         "after the last task."
     )
+    skipped = [m for m in MODELS if m not in config.models]
+    if skipped:
+        notes += f" Not trained in this run: {', '.join(skipped)}."
     return Result(
         metrics=metrics,
         claims=claims,

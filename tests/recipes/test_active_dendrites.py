@@ -1,0 +1,32 @@
+"""What the permuted-MNIST recipe reports (dendrix.recipes.active_dendrites)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from dendrix.recipes.active_dendrites import _run
+from dendrix.recipes.base import RECIPES
+
+TINY = dataclasses.replace(
+    RECIPES["active-dendrites-pmnist"].quick,
+    num_tasks=2,
+    train_size=200,
+    test_size=50,
+    hidden=16,
+    hidden_si=16,
+    epochs=1,
+    epochs_mlp=1,
+    epochs_si=1,
+)
+
+
+def test_a_run_of_some_models_names_the_ones_it_did_not_train():
+    result = _run(dataclasses.replace(TINY, models=("mlp", "dendrites")))
+    assert "Not trained in this run: dendrites+si, si." in result.notes
+    assert {"avg_accuracy_mlp", "avg_accuracy_dendrites"} <= result.metrics.keys()
+    assert not any(key.endswith("_si") for key in result.metrics)
+
+
+def test_a_run_of_every_model_names_none_as_missing():
+    result = _run(TINY)
+    assert "Not trained" not in result.notes

@@ -30,3 +30,11 @@ def test_a_run_of_some_models_names_the_ones_it_did_not_train():
 def test_a_run_of_every_model_names_none_as_missing():
     result = _run(TINY)
     assert "Not trained" not in result.notes
+
+
+def test_a_checkpoint_resumes_in_a_run_that_lists_other_models(tmp_path):
+    config = dataclasses.replace(TINY, checkpoint_dir=str(tmp_path), models=("mlp",))
+    alone = _run(config)
+    both = _run(dataclasses.replace(config, models=("mlp", "dendrites"), test_size=40))
+    assert "resumed after epoch {'mlp': 2}" in both.notes  # 2 tasks x 1 epoch, none retrained
+    assert both.metrics["train_seconds_mlp"] == alone.metrics["train_seconds_mlp"]

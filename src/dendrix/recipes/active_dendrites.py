@@ -171,6 +171,11 @@ class _MLP(nn.Module):
         return self.net(x)
 
 
+#: Config fields that do not change how one model trains: which other models run, the test
+#: (redone from the checkpoint), claims and bookkeeping. A checkpoint's digest leaves them out.
+_NOT_TRAINING = ("models", "test_size", "infer_task", "floor", "threads", "checkpoint_dir")
+
+
 def _adam(params: Iterator[nn.Parameter], lr: float) -> torch.optim.Optimizer:
     params = list(params)
     try:  # the fused kernel halves the step time of the large segment tensors on CPU
@@ -267,7 +272,7 @@ def _train_model(
         else None
     )
     own = {"lr_mlp": config.lr_mlp, "epochs_mlp": config.epochs_mlp} if name == "mlp" else {}
-    digest = config_digest(config, ignore=("lr_mlp", "epochs_mlp"), **own)
+    digest = config_digest(config, ignore=(*_NOT_TRAINING, "lr_mlp", "epochs_mlp"), **own)
     done, seconds, resumed = 0, 0.0, 0
     if path is not None and path.exists():
         saved = torch.load(path, weights_only=False)

@@ -364,7 +364,8 @@ def _run(config: ActiveDendritesConfig) -> Result:
         f"{config.num_tasks} permuted-MNIST tasks, {len(data[0])} training and {len(data[2])} "
         f"test images per task, seed {config.seed}; hidden {config.hidden} ({config.hidden_si} "
         f"with SI), {config.epochs} epochs per task ({config.epochs_si} with SI), batch "
-        f"{config.batch_size}, Adam lr {config.lr} ({config.lr_dendrites} for dendrites alone), "
+        f"{config.batch_size}, Adam lr {config.lr} ({config.lr_dendrites} for dendrites alone; "
+        f"plain MLP {config.lr_mlp} with {config.epochs_mlp} epochs per task), "
         f"k-winners {100 * config.percent_on:g} %, weight density {config.weight_density}, SI "
         f"c = {config.si_c}, xi = {config.si_damping}. Context at test time: "
         + ("nearest prototype (task not given)" if config.infer_task else "the true task's")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+import torch
+
 from dendrix.recipes.active_dendrites import _run
 from dendrix.recipes.base import RECIPES
 
@@ -38,3 +41,18 @@ def test_a_checkpoint_resumes_in_a_run_that_lists_other_models(tmp_path):
     both = _run(dataclasses.replace(config, models=("mlp", "dendrites"), test_size=40))
     assert "resumed after epoch {'mlp': 2}" in both.notes  # 2 tasks x 1 epoch, none retrained
     assert both.metrics["train_seconds_mlp"] == alone.metrics["train_seconds_mlp"]
+
+
+def test_the_run_says_which_device_it_trained_on():
+    result = _run(dataclasses.replace(TINY, models=("mlp",), device="cpu"))
+    assert "Device: cpu." in result.notes
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_cuda_run_learns_like_a_cpu_run():
+    config = dataclasses.replace(TINY, models=("dendrites", "mlp"))
+    cpu = _run(dataclasses.replace(config, device="cpu")).metrics
+    gpu = _run(dataclasses.replace(config, device="cuda")).metrics
+    for key in ("avg_accuracy_dendrites", "avg_accuracy_mlp"):
+        assert abs(gpu[key] - cpu[key]) <= 10.0, key  # rounding differs; both must learn
+        assert gpu[key] > 50.0, key

@@ -26,7 +26,15 @@ from tqdm import tqdm
 
 from dendrix._io import atomic_write
 
-__all__ = ["TrainingHistory", "config_digest", "epoch_order", "evaluate", "fit", "torch_threads"]
+__all__ = [
+    "TrainingHistory",
+    "config_digest",
+    "epoch_order",
+    "evaluate",
+    "fit",
+    "resolve_device",
+    "torch_threads",
+]
 
 
 @dataclass
@@ -76,6 +84,31 @@ def torch_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def resolve_device(device: str) -> torch.device:
+    """The device a recipe trains on: ``"auto"`` is the first CUDA device when there is one,
+    else the CPU; any other value is a torch device name (``"cpu"``, ``"cuda"``, ``"cuda:1"``).
+
+    Raises:
+        ValueError: ``device`` is not a device name, or names a CUDA device this machine lacks.
+    """
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(
+            f"device={device!r} is not a device name; use 'auto', 'cpu' or 'cuda[:N]'."
+        ) from error
+    if chosen.type == "cuda" and (
+        not torch.cuda.is_available() or (chosen.index or 0) >= torch.cuda.device_count()
+    ):
+        raise ValueError(
+            f"device={device!r} but this machine has {torch.cuda.device_count()} CUDA "
+            "device(s); use 'auto' or 'cpu'."
+        )
+    return chosen
 
 
 @torch.no_grad()

@@ -66,7 +66,7 @@ from dendrix._io import atomic_write
 from dendrix._validation import check_choice
 from dendrix.data.idx import load_mnist
 from dendrix.dendrites import DendriticMLP, PrototypeContext, SynapticIntelligence
-from dendrix.recipes._training import config_digest, torch_threads
+from dendrix.recipes._training import config_digest, resolve_device, torch_threads
 from dendrix.recipes.base import Claim, Result, register_recipe
 
 __all__ = ["MODELS", "ActiveDendritesConfig", "permutations", "run"]
@@ -115,6 +115,9 @@ class ActiveDendritesConfig:
         floor: if set, the claims are this quick-budget floor (%) on every model's average
             accuracy instead of the published figures.
         threads: torch CPU threads during the run (``None``: leave as is).
+        device: where the models train and are tested (``"auto"``: the GPU when there is
+            one, else the CPU; see :func:`~dendrix.recipes._training.resolve_device`). A
+            checkpoint resumes on any device.
         checkpoint_dir: folder for one checkpoint per model ("" = none).
     """
 
@@ -140,6 +143,7 @@ class ActiveDendritesConfig:
     infer_task: bool = True
     floor: float | None = None
     threads: int | None = None
+    device: str = "auto"
     checkpoint_dir: str = "results/checkpoints/active-dendrites-pmnist"
 
 
@@ -173,7 +177,9 @@ class _MLP(nn.Module):
 
 #: Config fields that do not change how one model trains: which other models run, the test
 #: (redone from the checkpoint), claims and bookkeeping. A checkpoint's digest leaves them out.
-_NOT_TRAINING = ("models", "test_size", "infer_task", "floor", "threads", "checkpoint_dir")
+_NOT_TRAINING = (
+    "models", "test_size", "infer_task", "floor", "threads", "device", "checkpoint_dir"
+)  # fmt: skip
 
 
 def _adam(params: Iterator[nn.Parameter], lr: float) -> torch.optim.Optimizer:
@@ -253,8 +259,10 @@ def _train_model(
 ) -> dict:
     """Train one model on all tasks (resuming from its checkpoint), then test every task."""
     x_tr, y_tr, x_te, y_te = data
+    device = x_tr.device
     index = MODELS.index(name)
     model = _build(name, config, torch.Generator().manual_seed(config.seed * 100 + index))
+    model.to(device)
     with_si = name.endswith("si")
     lr = {"dendrites": config.lr_dendrites, "mlp": config.lr_mlp}.get(name, config.lr)
     optimiser = _adam(model.parameters(), lr)
@@ -264,7 +272,7 @@ def _train_model(
             (n, p) for n, p in model.named_parameters() if not n.endswith("segments")
         )  # Iyer et al. apply SI to the feed-forward weights only
         si = SynapticIntelligence(params, c=config.si_c, damping=config.si_damping)
-    ctx = PrototypeContext(config.num_tasks, 784)
+    ctx = PrototypeContext(config.num_tasks, 784).to(device)
     epochs = config.epochs_si if with_si else config.epochs_mlp if name == "mlp" else config.epochs
     path = (
         Path(config.checkpoint_dir) / f"{name.replace('+', '-')}.pt"
@@ -275,7 +283,7 @@ def _train_model(
     digest = config_digest(config, ignore=(*_NOT_TRAINING, "lr_mlp", "epochs_mlp"), **own)
     done, seconds, resumed = 0, 0.0, 0
     if path is not None and path.exists():
-        saved = torch.load(path, weights_only=False)
+        saved = torch.load(path, map_location=device, weights_only=False)
         if saved.get("digest") != digest:
             raise ValueError(
                 f"checkpoint {path} was written by a different config; delete it or set another "
@@ -298,7 +306,7 @@ def _train_model(
         context = ctx.prototypes[task]
         model.train()
         g = torch.Generator().manual_seed(config.seed * 1_000_003 + index * 10_007 + step)
-        order = torch.randperm(len(x_tr), generator=g)
+        order = torch.randperm(len(x_tr), generator=g).to(device)
         for start in range(0, len(order), config.batch_size):
             idx = order[start : start + config.batch_size]
             loss = F.cross_entropy(_forward(model, x_tr[idx][:, perm], context), y_tr[idx])
@@ -342,9 +350,10 @@ def _train_model(
 def _run(config: ActiveDendritesConfig) -> Result:
     for m in config.models:
         check_choice("models", m, MODELS)
+    device = resolve_device(config.device)
     with torch_threads(config.threads):
-        data = _load(config)
-        perms = permutations(config.num_tasks, config.seed)
+        data = tuple(t.to(device) for t in _load(config))
+        perms = permutations(config.num_tasks, config.seed).to(device)
         results = {m: _train_model(m, config, data, perms) for m in config.models}
     metrics: dict[str, float] = {}
     for m, r in results.items():
@@ -369,7 +378,7 @@ def _run(config: ActiveDendritesConfig) -> Result:
         f"k-winners {100 * config.percent_on:g} %, weight density {config.weight_density}, SI "
         f"c = {config.si_c}, xi = {config.si_damping}. Context at test time: "
         + ("nearest prototype (task not given)" if config.infer_task else "the true task's")
-        + ". Training time per model (s): "
+        + f". Device: {device.type}. Training time per model (s): "
         + ", ".join(f"{m} {r['seconds']:.0f}" for m, r in results.items())
         + (f"; resumed after epoch {resumed}" if resumed else "")
         + ". Single run (one seed); the paper averages 8 seeds. The test split is used once, "

@@ -44,10 +44,8 @@ SETTINGS = {
     "nab": {"max_segments_per_cell": 128, "max_synapses_per_segment": 32},
     "tight": {"max_segments_per_cell": 8, "max_synapses_per_segment": 32},
 }
-"""Limits on top of the acceptance interface's (255 and 255). ``nab``: the NAB detector's; every
-cell holds its 128 segments after about 230,000 steps, from when a step costs ~45 ms here.
-``tight``: the same with 8 segments per cell, so the limits hold from about 15,000 steps and a
-million steps take under an hour."""
+"""Limits on top of the acceptance interface's (255 and 255): ``nab``, the NAB detector's;
+``tight``, the same with 8 segments per cell (costs: module docstring)."""
 
 
 def rss_gb() -> float:

@@ -21,6 +21,8 @@ from dendrix.dendrites.active import (
     dendritic_gate,
     nearest_prototype,
     select_segment,
+    si_consolidate,
+    si_path_step,
     si_penalty,
 )
 from dendrix.dendrites.sparse import SparseWeights
@@ -346,3 +348,60 @@ def test_docstring_examples_run():
 
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_the_readout_is_initialised_for_its_sparse_k_winner_input():
+    # Iyer et al.'s code: U(+-1/sqrt(percent_on * weight_density * fan_in)) for the read-out too
+    for density in (0.5, 1.0):
+        net = DendriticMLP(
+            6, 3, hidden_sizes=(400,), num_segments=2, context_dim=4, percent_on=0.05,
+            weight_density=density, generator=_gen(),
+        )  # fmt: skip
+        out = net.output
+        sparse = isinstance(out, SparseWeights)
+        weight = (out.masked_weight() if sparse else out.weight).detach()
+        bias = out.module.bias if sparse else out.bias
+        bound = 1.0 / (0.05 * density * 400) ** 0.5
+        assert float(weight.abs().max()) <= bound
+        assert float(weight.abs().max()) > 0.9 * bound  # not PyTorch's 1/sqrt(400) = bound / 4.5
+        assert float(bias.detach().abs().max()) <= 1.0 / 400**0.5
+
+
+def test_si_in_place_bookkeeping_equals_the_functional_reference():
+    # the regulariser's buffers reused in place against si_path_step / si_consolidate applied
+    # to fresh copies, over Adam steps on two tasks with the penalty in the loss
+    g = _gen(7)
+    net = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3))
+    si = SynapticIntelligence(net, c=0.3, damping=0.1)
+    opt = torch.optim.Adam(net.parameters(), lr=0.05)
+    names = [n for n, _ in net.named_parameters()]
+    omega = {n: torch.zeros_like(p) for n, p in net.named_parameters()}
+    importance = {n: torch.zeros_like(p) for n, p in net.named_parameters()}
+    anchor = {n: p.detach().clone() for n, p in net.named_parameters()}
+    start = {n: p.detach().clone() for n, p in net.named_parameters()}
+    params = dict(net.named_parameters())
+    for _task in range(2):
+        x, y = torch.randn(16, 5, generator=g), torch.randint(0, 3, (16,), generator=g)
+        for _ in range(5):
+            task_loss = F.cross_entropy(net(x), y)
+            task_grads = torch.autograd.grad(
+                task_loss, [params[n] for n in names], retain_graph=True
+            )
+            opt.zero_grad()
+            (task_loss + si.penalty()).backward()
+            si.before_step()
+            before = {n: params[n].detach().clone() for n in names}
+            opt.step()
+            si.after_step()
+            for n, tg in zip(names, task_grads, strict=True):
+                omega[n] = si_path_step(omega[n], tg, params[n].detach() - before[n])
+        for n in names:
+            torch.testing.assert_close(si.omega[n], omega[n], rtol=1e-5, atol=1e-7)
+        si.consolidate()
+        for n in names:
+            theta = params[n].detach()
+            importance[n] = si_consolidate(importance[n], omega[n], theta - start[n], 0.1)
+            anchor[n], start[n] = theta.clone(), theta.clone()
+            omega[n] = torch.zeros_like(theta)
+            torch.testing.assert_close(si.importance[n], importance[n], rtol=1e-5, atol=1e-7)
+    assert any(float(v.abs().max()) > 0 for v in importance.values())

@@ -165,7 +165,7 @@ def test_noise_score_restores_the_training_mode():
 
 def test_cnn2_shapes_sparsity_and_boost_decay():
     sparse = SparseCNN(generator=_gen())
-    dense = DenseCNN(generator=_gen())
+    dense = DenseCNN(channels=(32, 64), hidden=700, generator=_gen())
     x = torch.randn(3, 1, 28, 28, generator=_gen(1))
     assert sparse(x).shape == (3, 10) and dense(x).shape == (3, 10)
     linear = next(m for m in sparse.modules() if isinstance(m, SparseWeights))
@@ -178,6 +178,28 @@ def test_cnn2_shapes_sparsity_and_boost_decay():
     update_boost_strength(sparse)
     assert all(float(m.boost_strength) == pytest.approx(1.5 * 0.85) for m in kw)
     assert sum(p.numel() for p in sparse.parameters()) == sum(p.numel() for p in dense.parameters())
+
+
+def test_the_default_dense_cnn2_is_the_papers_30_30_1000_network():
+    dense = DenseCNN(generator=_gen())
+    convs = [m for m in dense.modules() if isinstance(m, nn.Conv2d)]
+    linears = [m for m in dense.modules() if isinstance(m, nn.Linear)]
+    assert [c.out_channels for c in convs] == [30, 30]
+    assert [tuple(m.weight.shape) for m in linears] == [(1000, 480), (10, 1000)]
+
+
+def test_the_sparse_hidden_layer_keeps_pytorch_bounds_unless_normalized():
+    bound = 1.0 / 1024**0.5  # PyTorch's default for a fan-in of 64 x 4 x 4
+
+    def hidden_weights(**kwargs: object) -> torch.Tensor:
+        net = SparseCNN(generator=_gen(), **kwargs)
+        layer = next(m for m in net.modules() if isinstance(m, SparseWeights))
+        return layer.masked_weight().detach()
+
+    assert float(hidden_weights().abs().max()) <= bound
+    normalized = hidden_weights(normalize_weights=True).abs()
+    assert float(normalized.max()) > 1.5 * bound  # scaled up by 1/sqrt(0.3) = 1.83
+    assert float(normalized.max()) <= bound / 0.3**0.5
 
 
 # ------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+import torch
 
 from dendrix.recipes.base import RECIPES
 from dendrix.recipes.sparse_noise import SparseNoiseConfig, run
@@ -40,3 +41,27 @@ def test_the_full_config_trains_on_all_60000_images_like_the_paper():
 def test_a_negative_validation_size_is_rejected_naming_it():
     with pytest.raises(ValueError, match="val_size"):
         run(dataclasses.replace(TINY, val_size=-1))
+
+
+def test_a_network_trained_in_another_process_is_resumed_not_retrained(tmp_path):
+    config = dataclasses.replace(
+        TINY, models=("sparse", "dense"), epochs=1, epochs_dense=1, checkpoint_dir=str(tmp_path)
+    )
+    run(dataclasses.replace(config, models=("dense",), threads=2))
+    result = run(config)
+    assert "resumed after epoch {'dense seed 0': 1}" in result.notes
+    assert "sparse seed" not in result.notes
+
+
+def test_each_epoch_trains_at_the_rate_the_authors_scheduler_gives_it(monkeypatch):
+    seen: list[float] = []
+    original = torch.optim.SGD.step
+
+    def record(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", record)
+    run(dataclasses.replace(TINY, epochs_dense=2, lr_dense=0.5, lr_gamma=0.1, train_size=32))
+    # StepLR stepped before each epoch: 0.5 * 0.1 in the first, 0.5 * 0.01 in the second
+    assert sorted(set(seen), reverse=True) == pytest.approx([0.05, 0.005])

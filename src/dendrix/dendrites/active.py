@@ -388,6 +388,11 @@ class DendriticMLP(nn.Module):
         x -> ActiveDendrites(in -> h1, context) -> k-WTA -> ActiveDendrites(h1 -> h2, context)
           -> k-WTA -> linear (h2 -> classes) -> logits
 
+    Initialisation as in the authors' code: every weight matrix, the read-out's included, is
+    uniform on ``+-1/sqrt(input_density * weight_density * fan_in)``, where the input density
+    is 1 for the first layer and ``percent_on`` after a k-winners layer (see
+    :class:`ActiveDendrites`); biases on PyTorch's ``+-1/sqrt(fan_in)``.
+
     Args:
         input_size, output_size: sizes of the input and the logits.
         hidden_sizes: units of each hidden layer (Iyer et al.: 2048, 2048).
@@ -449,15 +454,17 @@ class DendriticMLP(nn.Module):
             )
             size, density_in = h, percent_on
         output_size = check_int("output_size", output_size, minimum=1)
+        # the read-out's input is the last k-winners layer: density percent_on (Iyer et al.)
         if weight_density < 1.0:
             self.output: nn.Module = SparseLinear(
-                size, output_size, weight_density, generator=generator
+                size, output_size, weight_density, generator=generator, input_density=density_in
             )
         else:
             self.output = nn.utils.skip_init(nn.Linear, size, output_size)
             with torch.no_grad():
-                bound = 1.0 / math.sqrt(size)
+                bound = 1.0 / math.sqrt(density_in * size)
                 self.output.weight.uniform_(-bound, bound, generator=generator)
+                bound = 1.0 / math.sqrt(size)
                 self.output.bias.uniform_(-bound, bound, generator=generator)
 
     def forward(self, x: Tensor, context: Tensor) -> Tensor:
@@ -622,8 +629,10 @@ class SynapticIntelligence:
         self.importance = {n: torch.zeros_like(p) for n, p in self.params.items()}
         self.anchor = {n: p.detach().clone() for n, p in self.params.items()}
         self.start = {n: p.detach().clone() for n, p in self.params.items()}
+        # per-step work buffers, reused so that a step allocates no parameter-sized tensors
         self._prev: dict[str, Tensor] = {}
         self._grad: dict[str, Tensor] = {}
+        self._stepping = False
 
     def penalty(self) -> Tensor:
         """``c * sum_i Omega_i (theta_i - theta*_i)^2``, differentiable in the parameters."""
@@ -646,21 +655,35 @@ class SynapticIntelligence:
                 from ``.grad`` so that ``omega`` integrates the task loss alone.
         """
         for n, p in self.params.items():
-            self._prev[n] = p.detach().clone()
-            g = torch.zeros_like(p) if p.grad is None else p.grad.detach().clone()
+            theta = p.detach()
+            prev, g = self._prev.get(n), self._grad.get(n)
+            if (
+                prev is None
+                or g is None
+                or prev.shape != theta.shape
+                or prev.device != theta.device
+            ):
+                prev, g = torch.empty_like(theta), torch.empty_like(theta)
+                self._prev[n], self._grad[n] = prev, g
+            prev.copy_(theta)
+            if p.grad is None:
+                g.zero_()
+            else:
+                g.copy_(p.grad)
             if penalty_in_loss and self.c > 0:
-                g -= 2.0 * self.c * self.importance[n] * (p.detach() - self.anchor[n])
-            self._grad[n] = g
+                g.addcmul_(self.importance[n], theta - self.anchor[n], value=-2.0 * self.c)
+        self._stepping = True
 
     @torch.no_grad()
     def after_step(self) -> None:
         """Add ``-g * (theta(s+1) - theta(s))`` to ``omega``; call after ``optimiser.step()``."""
-        if not self._prev:
+        if not self._stepping:
             raise RuntimeError("call before_step() before the optimiser step, then after_step().")
         for n, p in self.params.items():
-            self.omega[n] = si_path_step(self.omega[n], self._grad[n], p.detach() - self._prev[n])
-        self._prev.clear()
-        self._grad.clear()
+            # omega - g (theta(s+1) - theta(s)), in place: si_path_step without temporaries
+            minus_delta = self._prev[n].sub_(p.detach())
+            self.omega[n].addcmul_(self._grad[n], minus_delta)
+        self._stepping = False
 
     @torch.no_grad()
     def consolidate(self) -> None:

@@ -27,7 +27,8 @@ number of correct classifications summed over the levels (at most ``11 * N`` for
                    -> k-WTA (14.3 % of 700) -> linear (700 -> 10)
 
 with boosting (strength 1.5, decay 0.85 per epoch, duty-cycle period 1000) and 1.5x as many
-winners at inference. The dense CNN-2 has the same shapes with ReLU for k-WTA and dense weights.
+winners at inference. The dense CNN-2 has ReLU for k-WTA and dense weights, with the paper's
+shapes: 30 and 30 channels (flatten 480) and 1000 hidden units.
 
 Reference: S. Ahmad and L. Scheinkman, "How can we be so dense? The benefits of using highly
 sparse representations", arXiv:1903.11257 (2019). k-winners: :mod:`dendrix.sdr.kwinners`.
@@ -302,9 +303,11 @@ class SparseWeights(nn.Module):
 class SparseLinear(SparseWeights):
     """``SparseWeights(nn.Linear(in_features, out_features, bias), density)``.
 
-    The weights are drawn uniformly on ``+-1/sqrt(density * in_features)`` (Kaiming-uniform
-    scaled for the non-zero fan-in) and the bias on ``+-1/sqrt(in_features)``, all from
-    ``generator``, before masking.
+    The weights are drawn uniformly on ``+-1/sqrt(input_density * density * in_features)``
+    (Kaiming-uniform scaled for the expected number of non-zero inputs times weights;
+    ``input_density`` is the fraction of inputs expected non-zero, e.g. a k-winners layer's
+    ``percent_on``) and the bias on ``+-1/sqrt(in_features)``, all from ``generator``, before
+    masking.
     """
 
     def __init__(
@@ -314,12 +317,15 @@ class SparseLinear(SparseWeights):
         density: float,
         bias: bool = True,
         generator: torch.Generator | None = None,
+        input_density: float = 1.0,
     ) -> None:
         in_features = check_int("in_features", in_features, minimum=1)
         out_features = check_int("out_features", out_features, minimum=1)
         density = _check_density("density", density)
+        input_density = _check_density("input_density", input_density)
         linear = nn.utils.skip_init(nn.Linear, in_features, out_features, bias=bias)
-        _uniform_init(linear, 1.0 / math.sqrt(density * in_features), in_features, generator)
+        bound = 1.0 / math.sqrt(input_density * density * in_features)
+        _uniform_init(linear, bound, in_features, generator)
         super().__init__(linear, density, generator)
 
 
@@ -393,6 +399,10 @@ class SparseCNN(nn.Module):
 
     Shapes: ``[B, 1, 28, 28]`` -> ``[B, classes]`` logits; the layers are ``self.layers`` (an
     ``nn.Sequential``, so ``self.layers[:k]`` gives the first ``k``).
+        normalize_weights: initialise the sparse linear layer's weights on
+            ``+-1/sqrt(hidden_density * fan_in)``, scaled for its non-zero fan-in
+            (:class:`SparseLinear`); ``False`` (the paper's code, ``normalize_weights = False``)
+            keeps PyTorch's ``+-1/sqrt(fan_in)`` before masking.
     """
 
     def __init__(
@@ -408,6 +418,7 @@ class SparseCNN(nn.Module):
         k_inference_factor: float = 1.5,
         duty_cycle_period: int = 1000,
         classes: int = 10,
+        normalize_weights: bool = False,
         generator: torch.Generator | None = None,
     ) -> None:
         c1, c2 = (check_int(f"channels[{i}]", c, minimum=1) for i, c in enumerate(channels))
@@ -427,7 +438,13 @@ class SparseCNN(nn.Module):
             nn.MaxPool2d(2),  # [B, c2, 4, 4]
             KWinners2d(c2, percent_on=percent_on[1], **kw),
             nn.Flatten(),  # [B, 16 c2]
-            SparseLinear(16 * c2, hidden, hidden_density, generator=generator),
+            (
+                SparseLinear(16 * c2, hidden, hidden_density, generator=generator)
+                if normalize_weights
+                else SparseWeights(
+                    _dense(conv(nn.Linear, 16 * c2, hidden), generator), hidden_density, generator
+                )
+            ),
             KWinners(hidden, percent_on=hidden_percent_on, **kw),
             _dense(conv(nn.Linear, hidden, classes), generator),
         )
@@ -437,7 +454,10 @@ class SparseCNN(nn.Module):
 
 
 class DenseCNN(nn.Module):
-    """The dense CNN-2: :class:`SparseCNN`'s shapes with ReLU and dense weights.
+    """The dense CNN-2 of Ahmad & Scheinkman (2019): the same layers with ReLU for k-WTA and
+    dense weights. The defaults are the paper's dense network (30 and 30 channels, 1000 hidden
+    units); ``DenseCNN(channels=(32, 64), hidden=700)`` has :class:`SparseCNN`'s shapes and
+    parameter count.
 
     Shapes: ``[B, 1, 28, 28]`` -> ``[B, classes]`` logits.
     """
@@ -445,8 +465,8 @@ class DenseCNN(nn.Module):
     def __init__(
         self,
         *,
-        channels: tuple[int, int] = (32, 64),
-        hidden: int = 700,
+        channels: tuple[int, int] = (30, 30),
+        hidden: int = 1000,
         classes: int = 10,
         generator: torch.Generator | None = None,
     ) -> None:

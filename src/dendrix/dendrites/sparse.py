@@ -395,14 +395,14 @@ class SparseCNN(nn.Module):
         boost_strength, boost_strength_factor, k_inference_factor, duty_cycle_period: the
             k-winners settings (:class:`dendrix.sdr.KWinners`).
         classes: output logits.
-        generator: draws every initial weight and the mask (``None``: torch's default).
-
-    Shapes: ``[B, 1, 28, 28]`` -> ``[B, classes]`` logits; the layers are ``self.layers`` (an
-    ``nn.Sequential``, so ``self.layers[:k]`` gives the first ``k``).
         normalize_weights: initialise the sparse linear layer's weights on
             ``+-1/sqrt(hidden_density * fan_in)``, scaled for its non-zero fan-in
             (:class:`SparseLinear`); ``False`` (the paper's code, ``normalize_weights = False``)
             keeps PyTorch's ``+-1/sqrt(fan_in)`` before masking.
+        generator: draws every initial weight and the mask (``None``: torch's default).
+
+    Shapes: ``[B, 1, 28, 28]`` -> ``[B, classes]`` logits; the layers are ``self.layers`` (an
+    ``nn.Sequential``, so ``self.layers[:k]`` gives the first ``k``).
     """
 
     def __init__(

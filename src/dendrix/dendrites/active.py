@@ -656,15 +656,10 @@ class SynapticIntelligence:
         """
         for n, p in self.params.items():
             theta = p.detach()
-            prev, g = self._prev.get(n), self._grad.get(n)
-            if (
-                prev is None
-                or g is None
-                or prev.shape != theta.shape
-                or prev.device != theta.device
-            ):
-                prev, g = torch.empty_like(theta), torch.empty_like(theta)
-                self._prev[n], self._grad[n] = prev, g
+            prev = self._prev.get(n)
+            if prev is None or prev.shape != theta.shape or prev.device != theta.device:
+                self._prev[n], self._grad[n] = torch.empty_like(theta), torch.empty_like(theta)
+            prev, g = self._prev[n], self._grad[n]
             prev.copy_(theta)
             if p.grad is None:
                 g.zero_()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import doctest
 import math
 
@@ -405,3 +406,54 @@ def test_si_in_place_bookkeeping_equals_the_functional_reference():
             omega[n] = torch.zeros_like(theta)
             torch.testing.assert_close(si.importance[n], importance[n], rtol=1e-5, atol=1e-7)
     assert any(float(v.abs().max()) > 0 for v in importance.values())
+
+
+def test_si_penalty_added_to_the_gradient_gives_the_same_training_as_the_penalty_in_the_loss():
+    # penalty="add" leaves the penalty out of autograd and adds 2 c Omega (theta - theta*) to
+    # .grad; Adam must then follow the same trajectory, and omega / Omega must agree
+    start = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3, bias=False))
+
+    def train(mode: str) -> tuple[nn.Module, SynapticIntelligence]:
+        net = copy.deepcopy(start)
+        si = SynapticIntelligence(net, c=0.3, damping=0.1)
+        opt = torch.optim.Adam(net.parameters(), lr=0.05)
+        g = _gen(11)
+        for _task in range(3):
+            x, y = torch.randn(16, 5, generator=g), torch.randint(0, 3, (16,), generator=g)
+            for _ in range(6):
+                loss = F.cross_entropy(net(x), y)
+                if mode == "in_loss":
+                    loss = loss + si.penalty()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                si.before_step(penalty=mode)
+                opt.step()
+                si.after_step()
+            si.consolidate()
+        return net, si
+
+    net_a, si_a = train("in_loss")
+    net_b, si_b = train("add")
+    assert any(float(v.abs().max()) > 0 for v in si_a.importance.values())
+    for (name, pa), pb in zip(net_a.named_parameters(), net_b.parameters(), strict=True):
+        torch.testing.assert_close(pb, pa, rtol=1e-5, atol=1e-6, msg=name)
+        torch.testing.assert_close(si_b.importance[name], si_a.importance[name], rtol=1e-4, atol=1e-6)
+
+
+def test_si_penalty_add_gives_a_gradient_to_parameters_the_loss_did_not_reach():
+    a, b = nn.Parameter(torch.tensor([1.0])), nn.Parameter(torch.tensor([2.0]))
+    si = SynapticIntelligence([("a", a), ("b", b)], c=0.5, damping=0.1)
+    si.importance["b"] = torch.tensor([3.0])
+    with torch.no_grad():
+        b.add_(1.0)  # theta - theta* = 1
+    (a * 2.0).sum().backward()  # the task loss reaches a only
+    si.before_step(penalty="add")
+    assert float(b.grad) == pytest.approx(2 * 0.5 * 3.0 * 1.0)
+    assert float(a.grad) == pytest.approx(2.0)  # importance of a is 0: unchanged
+    si.after_step()
+
+
+def test_si_before_step_rejects_an_unknown_penalty_mode():
+    si = SynapticIntelligence(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="penalty"):
+        si.before_step(penalty="loss")

@@ -594,6 +594,15 @@ class SynapticIntelligence:
                 si.after_step()           # omega -= g * (theta(s+1) - theta(s))
             si.consolidate()              # Omega += omega / (Delta^2 + xi); theta* <- theta
 
+    For large models, leave the penalty out of the loss and let :meth:`before_step` add its
+    gradient ``2 c Omega (theta - theta*)`` to ``.grad`` instead (``penalty="add"``): the
+    update is the same, without autograd's graph over every parameter, and several times
+    cheaper when the parameters outnumber the activations (Iyer et al.'s dendritic MLP)::
+
+                loss = loss_fn(model(x), y)
+                optimiser.zero_grad(); loss.backward()
+                si.before_step(penalty="add")
+
     Args:
         params: an ``nn.Module`` (all its parameters that require gradients) or an iterable of
             ``(name, parameter)`` pairs, e.g. a filtered ``model.named_parameters()``.
@@ -632,6 +641,7 @@ class SynapticIntelligence:
         # per-step work buffers, reused so that a step allocates no parameter-sized tensors
         self._prev: dict[str, Tensor] = {}
         self._grad: dict[str, Tensor] = {}
+        self._diff: dict[str, Tensor] = {}
         self._stepping = False
 
     def penalty(self) -> Tensor:
@@ -645,28 +655,42 @@ class SynapticIntelligence:
         )
 
     @torch.no_grad()
-    def before_step(self, *, penalty_in_loss: bool = True) -> None:
+    def before_step(self, *, penalty: str = "in_loss") -> None:
         """Remember ``theta(s)`` and the task-loss gradient; call after ``backward()`` and
         before ``optimiser.step()``.
 
         Args:
-            penalty_in_loss: whether :meth:`penalty` was part of the loss that was
-                differentiated; its gradient ``2 c Omega (theta - theta*)`` is then removed
-                from ``.grad`` so that ``omega`` integrates the task loss alone.
+            penalty: how the penalty reaches the optimiser.
+
+                - ``"in_loss"``: :meth:`penalty` was part of the differentiated loss. Its
+                  gradient ``2 c Omega (theta - theta*)`` is removed from the remembered
+                  gradient, so that ``omega`` integrates the task loss alone.
+                - ``"add"``: the loss was the task loss alone. The penalty's gradient is added
+                  to ``.grad`` here, which gives the same update as ``"in_loss"``.
+                - ``"none"``: no penalty at all. Only ``omega`` is tracked.
         """
+        check_choice("penalty", penalty, ("in_loss", "add", "none"))
         for n, p in self.params.items():
             theta = p.detach()
             prev = self._prev.get(n)
             if prev is None or prev.shape != theta.shape or prev.device != theta.device:
-                self._prev[n], self._grad[n] = torch.empty_like(theta), torch.empty_like(theta)
+                for buffers in (self._prev, self._grad, self._diff):
+                    buffers[n] = torch.empty_like(theta)
             prev, g = self._prev[n], self._grad[n]
             prev.copy_(theta)
             if p.grad is None:
                 g.zero_()
             else:
                 g.copy_(p.grad)
-            if penalty_in_loss and self.c > 0:
-                g.addcmul_(self.importance[n], theta - self.anchor[n], value=-2.0 * self.c)
+            if penalty == "none" or self.c == 0:
+                continue
+            diff = torch.sub(theta, self.anchor[n], out=self._diff[n])  # theta - theta*
+            if penalty == "in_loss":
+                g.addcmul_(self.importance[n], diff, value=-2.0 * self.c)
+            else:
+                if p.grad is None:  # the penalty reaches every parameter, as from the loss
+                    p.grad = torch.zeros_like(theta)
+                p.grad.addcmul_(self.importance[n], diff, value=2.0 * self.c)
         self._stepping = True
 
     @torch.no_grad()

@@ -311,12 +311,10 @@ def _train_model(
         for start in range(0, len(order), config.batch_size):
             idx = order[start : start + config.batch_size]
             loss = F.cross_entropy(_forward(model, x_tr[idx][:, perm], context), y_tr[idx])
-            if si is not None:
-                loss = loss + si.penalty()
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
-            if si is not None:
-                si.before_step()
+            if si is not None:  # adds the penalty's gradient, as if it were in the loss
+                si.before_step(penalty="add")
             optimiser.step()
             if si is not None:
                 si.after_step()

@@ -437,7 +437,9 @@ def test_si_penalty_added_to_the_gradient_gives_the_same_training_as_the_penalty
     assert any(float(v.abs().max()) > 0 for v in si_a.importance.values())
     for (name, pa), pb in zip(net_a.named_parameters(), net_b.parameters(), strict=True):
         torch.testing.assert_close(pb, pa, rtol=1e-5, atol=1e-6, msg=name)
-        torch.testing.assert_close(si_b.importance[name], si_a.importance[name], rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(
+            si_b.importance[name], si_a.importance[name], rtol=1e-4, atol=1e-6
+        )
 
 
 def test_si_penalty_add_gives_a_gradient_to_parameters_the_loss_did_not_reach():

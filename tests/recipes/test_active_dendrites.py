@@ -39,8 +39,26 @@ def test_a_checkpoint_resumes_in_a_run_that_lists_other_models(tmp_path):
     config = dataclasses.replace(TINY, checkpoint_dir=str(tmp_path), models=("mlp",))
     alone = _run(config)
     both = _run(dataclasses.replace(config, models=("mlp", "dendrites"), test_size=40))
-    assert "resumed after epoch {'mlp': 2}" in both.notes  # 2 tasks x 1 epoch, none retrained
+    # 2 tasks x 1 epoch, none retrained
+    assert "resumed after epoch {'mlp seed 0': 2}" in both.notes
     assert both.metrics["train_seconds_mlp"] == alone.metrics["train_seconds_mlp"]
+
+
+def test_a_run_of_several_seeds_averages_the_single_seed_runs(tmp_path):
+    config = dataclasses.replace(TINY, models=("mlp", "dendrites"), checkpoint_dir=str(tmp_path))
+    both = _run(dataclasses.replace(config, seeds=2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dendrites-s0.pt", "dendrites-s1.pt", "mlp-s0.pt", "mlp-s1.pt"
+    ]  # fmt: skip
+    fresh = dataclasses.replace(config, checkpoint_dir="")
+    one = [_run(dataclasses.replace(fresh, seed=s)).metrics for s in (0, 1)]
+    for key in ("avg_accuracy_mlp", "avg_accuracy_dendrites"):
+        assert both.metrics[f"{key}_seed0"] == pytest.approx(one[0][key])
+        assert both.metrics[f"{key}_seed1"] == pytest.approx(one[1][key])
+        assert both.metrics[key] == pytest.approx((one[0][key] + one[1][key]) / 2)
+        assert both.metrics[f"{key}_std"] == pytest.approx(abs(one[0][key] - one[1][key]) / 2**0.5)
+    assert one[0]["avg_accuracy_dendrites"] != one[1]["avg_accuracy_dendrites"]  # seeds differ
+    assert "means over 2 seeds" in both.notes
 
 
 def test_the_run_says_which_device_it_trained_on():

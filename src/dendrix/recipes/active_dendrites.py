@@ -52,9 +52,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -64,7 +65,7 @@ from matplotlib.ticker import MaxNLocator
 from torch import Tensor, nn
 
 from dendrix._io import atomic_write
-from dendrix._validation import check_choice
+from dendrix._validation import check_choice, check_int
 from dendrix.data.idx import load_mnist
 from dendrix.dendrites import DendriticMLP, PrototypeContext, SynapticIntelligence
 from dendrix.recipes._training import config_digest, resolve_device, torch_threads
@@ -94,7 +95,10 @@ class ActiveDendritesConfig:
     """Budget and models of the permuted-MNIST recipes.
 
     Attributes:
-        seed: permutations, weight initialisation and batch order.
+        seed: permutations, weight initialisation and batch order of the first run.
+        seeds: runs (seeds ``seed .. seed + seeds - 1``, each with its own permutations),
+            each training every model; the metrics are means over runs with the sample
+            standard deviation, as the paper reports means over 8 seeds.
         num_tasks: T, permutations learnt in sequence (also the segments per unit).
         models: which of :data:`MODELS` to train.
         train_size: training images per task (``None``: all 60,000).
@@ -123,6 +127,7 @@ class ActiveDendritesConfig:
     """
 
     seed: int = 0
+    seeds: int = 1
     num_tasks: int = 10
     models: tuple[str, ...] = MODELS
     train_size: int | None = None
@@ -179,7 +184,7 @@ class _MLP(nn.Module):
 #: Config fields that do not change how one model trains: which other models run, the test
 #: (redone from the checkpoint), claims and bookkeeping. A checkpoint's digest leaves them out.
 _NOT_TRAINING = (
-    "models", "test_size", "infer_task", "floor", "threads", "device", "checkpoint_dir"
+    "models", "seeds", "test_size", "infer_task", "floor", "threads", "device", "checkpoint_dir"
 )  # fmt: skip
 
 
@@ -276,7 +281,7 @@ def _train_model(
     ctx = PrototypeContext(config.num_tasks, 784).to(device)
     epochs = config.epochs_si if with_si else config.epochs_mlp if name == "mlp" else config.epochs
     path = (
-        Path(config.checkpoint_dir) / f"{name.replace('+', '-')}.pt"
+        Path(config.checkpoint_dir) / f"{name.replace('+', '-')}-s{config.seed}.pt"
         if config.checkpoint_dir
         else None
     )
@@ -349,47 +354,77 @@ def _train_model(
 def _run(config: ActiveDendritesConfig) -> Result:
     for m in config.models:
         check_choice("models", m, MODELS)
+    check_int("seeds", config.seeds, minimum=1, hint="the number of runs to average.")
     device = resolve_device(config.device)
+    seeds = [config.seed + i for i in range(config.seeds)]
+    runs: list[dict[str, dict]] = []
     with torch_threads(config.threads):
-        data = tuple(t.to(device) for t in _load(config))
-        perms = permutations(config.num_tasks, config.seed).to(device)
-        results = {m: _train_model(m, config, data, perms) for m in config.models}
+        for seed in seeds:
+            one = replace(config, seed=seed, seeds=1)
+            data = tuple(t.to(device) for t in _load(one))
+            perms = permutations(config.num_tasks, seed).to(device)
+            runs.append({m: _train_model(m, one, data, perms) for m in config.models})
     metrics: dict[str, float] = {}
-    for m, r in results.items():
+    for m in config.models:
         key = m.replace("+", "_")
-        metrics[f"avg_accuracy_{key}"] = sum(r["accuracies"]) / len(r["accuracies"])
-        metrics[f"min_task_accuracy_{key}"] = min(r["accuracies"])
-        metrics[f"train_seconds_{key}"] = r["seconds"]
-        metrics[f"parameters_{key}"] = r["parameters"]
+        per_seed = [r[m] for r in runs]
+        averages = [statistics.fmean(r["accuracies"]) for r in per_seed]
+        metrics[f"avg_accuracy_{key}"] = statistics.fmean(averages)
+        if len(seeds) > 1:
+            metrics[f"avg_accuracy_{key}_std"] = statistics.stdev(averages)
+            for seed, avg in zip(seeds, averages, strict=True):
+                metrics[f"avg_accuracy_{key}_seed{seed}"] = avg
+        metrics[f"min_task_accuracy_{key}"] = statistics.fmean(
+            min(r["accuracies"]) for r in per_seed
+        )
+        metrics[f"train_seconds_{key}"] = sum(r["seconds"] for r in per_seed)
+        metrics[f"parameters_{key}"] = per_seed[0]["parameters"]
         if m.startswith("dendrites"):
-            metrics[f"task_inference_accuracy_{key}"] = r["task_inference"]
+            metrics[f"task_inference_accuracy_{key}"] = statistics.fmean(
+                r["task_inference"] for r in per_seed
+            )
+    metrics["seeds"] = len(seeds)
     metrics["num_tasks"] = config.num_tasks
     metrics["train_images_per_task"] = len(data[0])
     metrics["test_images_per_task"] = len(data[2])
     claims = _claims(config, metrics)
-    resumed = {m: r["resumed_from_epoch"] for m, r in results.items() if r["resumed_from_epoch"]}
+    resumed = {
+        f"{m} seed {seed}": r[m]["resumed_from_epoch"]
+        for seed, r in zip(seeds, runs, strict=True)
+        for m in config.models
+        if r[m]["resumed_from_epoch"]
+    }
     notes = (
         f"{config.num_tasks} permuted-MNIST tasks, {len(data[0])} training and {len(data[2])} "
-        f"test images per task, seed {config.seed}; hidden {config.hidden} ({config.hidden_si} "
+        f"test images per task, seeds {seeds}; hidden {config.hidden} ({config.hidden_si} "
         f"with SI), {config.epochs} epochs per task ({config.epochs_si} with SI), batch "
         f"{config.batch_size}, Adam lr {config.lr} ({config.lr_dendrites} for dendrites alone; "
         f"plain MLP {config.lr_mlp} with {config.epochs_mlp} epochs per task), "
         f"k-winners {100 * config.percent_on:g} %, weight density {config.weight_density}, SI "
         f"c = {config.si_c}, xi = {config.si_damping}. Context at test time: "
         + ("nearest prototype (task not given)" if config.infer_task else "the true task's")
-        + f". Device: {device.type}. Training time per model (s): "
-        + ", ".join(f"{m} {r['seconds']:.0f}" for m, r in results.items())
+        + f". Device: {device.type}. Training time per model, all seeds (s): "
+        + ", ".join(f"{m} {sum(r[m]['seconds'] for r in runs):.0f}" for m in config.models)
         + (f"; resumed after epoch {resumed}" if resumed else "")
-        + ". Single run (one seed); the paper averages 8 seeds. The test split is used once, "
-        "after the last task."
+        + (
+            f". Metrics are means over {len(seeds)} seeds ('_std': sample standard deviation)"
+            if len(seeds) > 1
+            else ". Single run (one seed)"
+        )
+        + "; the paper averages 8 seeds. The test split is used once per run, after the last "
+        "task."
     )
     skipped = [m for m in MODELS if m not in config.models]
     if skipped:
         notes += f" Not trained in this run: {', '.join(skipped)}."
+    mean_curves = {
+        m: [statistics.fmean(acc) for acc in zip(*(r[m]["accuracies"] for r in runs), strict=True)]
+        for m in config.models
+    }
     return Result(
         metrics=metrics,
         claims=claims,
-        figures={"accuracy": _figure(results, config)},
+        figures={"accuracy": _figure(mean_curves, config)},
         data=["mnist/train-images-idx3-ubyte.gz", "mnist/t10k-images-idx3-ubyte.gz"],
         notes=notes,
     )
@@ -411,7 +446,8 @@ def _claims(config: ActiveDendritesConfig, metrics: dict[str, float]) -> list[Cl
         paper = PUBLISHED.get(config.num_tasks, {}).get(m)
         if paper is None:
             continue
-        source = f"Iyer et al. 2022, {config.num_tasks} tasks, mean of 8 seeds"
+        ours = f"mean of {config.seeds} seeds" if config.seeds > 1 else "one seed"
+        source = f"Iyer et al. 2022, {config.num_tasks} tasks, mean of 8 seeds; ours {ours}"
         epochs = config.epochs_si if m.endswith("si") else config.epochs
         paper_epochs = 20 if m.endswith("si") else 3
         if metrics["train_images_per_task"] < 60_000 or epochs != paper_epochs:
@@ -427,13 +463,14 @@ def _claims(config: ActiveDendritesConfig, metrics: dict[str, float]) -> list[Cl
     return claims
 
 
-def _figure(results: dict[str, dict], config: ActiveDendritesConfig) -> Figure:
+def _figure(curves: dict[str, list[float]], config: ActiveDendritesConfig) -> Figure:
+    """Per-task accuracy after all tasks (mean over seeds) and its average, by model."""
     fig = Figure(figsize=(7, 3.4), layout="constrained")
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
     tasks = range(1, config.num_tasks + 1)
-    for i, (m, r) in enumerate(results.items()):
-        ax.plot(tasks, r["accuracies"], "o-", ms=3, color=f"C{i}", label=m)
-        avg = sum(r["accuracies"]) / len(r["accuracies"])
+    for i, (m, acc) in enumerate(curves.items()):
+        ax.plot(tasks, acc, "o-", ms=3, color=f"C{i}", label=m)
+        avg = statistics.fmean(acc)
         bx.bar(i, avg, color=f"C{i}")
         bx.text(i, avg, f"{avg:.1f}", ha="center", va="bottom", fontsize=8)
         paper = PUBLISHED.get(config.num_tasks, {}).get(m)
@@ -442,7 +479,7 @@ def _figure(results: dict[str, dict], config: ActiveDendritesConfig) -> Figure:
     ax.set(xlabel="task (in training order)", ylabel="test accuracy after all tasks (%)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize=8)
-    bx.set_xticks(range(len(results)), list(results), rotation=30, fontsize=8)
+    bx.set_xticks(range(len(curves)), list(curves), rotation=30, fontsize=8)
     bx.set(ylabel="average accuracy (%)", title="dashed: paper", ylim=(0, 105))
     fig.suptitle(f"Permuted MNIST, {config.num_tasks} tasks")
     return fig

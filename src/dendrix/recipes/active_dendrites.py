@@ -28,9 +28,10 @@ validation split is needed because no hyper-parameter is tuned here. A checkpoin
 after every epoch of every model; an interrupted run resumes where it stopped.
 
 Cost of the full configs, measured with one thread on a shared 2-core VM (seconds per epoch of
-60,000 images): dendrites 72-77, dendrites + SI 85, MLP 29, SI-MLP 37 (28 with two threads), so
-the 10-task run takes about 0.6 + 4.7 + 0.25 + 2.1 = 7.7 hours (the SI models' 20 epochs per
-task dominate). At the
+60,000 images): dendrites 63-77, dendrites + SI 77, MLP 29, SI-MLP 37, with the SI penalty's
+gradient added to ``.grad`` (``before_step(penalty="add")``) rather than differentiated, so one
+seed of the 10-task run takes about 0.6 + 4.3 + 0.25 + 2.1 = 7.2 hours (the SI models' 20
+epochs per task dominate); ``seeds`` runs several seeds in turn. At the
 paper's budget the 50-task run would take 5x the tasks and 5x the segments (the segment
 tensors' Adam update dominates the dendritic step): some 40 hours on that machine. Its
 registered config is therefore a reduced budget, stated in every claim: the two SI models only

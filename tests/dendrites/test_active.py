@@ -408,14 +408,17 @@ def test_si_in_place_bookkeeping_equals_the_functional_reference():
     assert any(float(v.abs().max()) > 0 for v in importance.values())
 
 
-def test_si_penalty_added_to_the_gradient_gives_the_same_training_as_the_penalty_in_the_loss():
+@pytest.mark.parametrize("path_gradient", ["task", "total"])
+def test_si_penalty_added_to_the_gradient_gives_the_same_training_as_the_penalty_in_the_loss(
+    path_gradient: str,
+):
     # penalty="add" leaves the penalty out of autograd and adds 2 c Omega (theta - theta*) to
     # .grad; Adam must then follow the same trajectory, and omega / Omega must agree
     start = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3, bias=False))
 
     def train(mode: str) -> tuple[nn.Module, SynapticIntelligence]:
         net = copy.deepcopy(start)
-        si = SynapticIntelligence(net, c=0.3, damping=0.1)
+        si = SynapticIntelligence(net, c=0.3, damping=0.1, path_gradient=path_gradient)
         opt = torch.optim.Adam(net.parameters(), lr=0.05)
         g = _gen(11)
         for _task in range(3):
@@ -459,3 +462,41 @@ def test_si_before_step_rejects_an_unknown_penalty_mode():
     si = SynapticIntelligence(nn.Linear(2, 2))
     with pytest.raises(ValueError, match="penalty"):
         si.before_step(penalty="loss")
+
+
+@pytest.mark.parametrize("penalty", ["in_loss", "add"])
+def test_si_total_path_gradient_integrates_the_penalty_gradient_too(penalty: str):
+    # omega <- omega - (g_task + 2 c Omega (theta - theta*)) * (theta(s+1) - theta(s))
+    theta = nn.Parameter(torch.tensor([1.0, -2.0]))
+    si = SynapticIntelligence([("w", theta)], c=0.5, damping=0.1, path_gradient="total")
+    si.importance["w"] = torch.tensor([2.0, 4.0])
+    with torch.no_grad():
+        theta.add_(torch.tensor([0.5, 1.0]))  # theta - theta* = (0.5, 1.0)
+    loss = (3.0 * theta).sum()  # task gradient 3 for both entries
+    if penalty == "in_loss":
+        loss = loss + si.penalty()
+    loss.backward()
+    si.before_step(penalty=penalty)
+    before = theta.detach().clone()
+    with torch.no_grad():
+        theta.sub_(0.1 * theta.grad)  # a plain SGD step
+    si.after_step()
+    total_grad = torch.tensor([3.0 + 2 * 0.5 * 2.0 * 0.5, 3.0 + 2 * 0.5 * 4.0 * 1.0])
+    expected = -total_grad * (theta.detach() - before)
+    torch.testing.assert_close(si.omega["w"], expected)
+
+
+def test_si_rectify_folds_only_the_positive_path_integral_into_the_importance():
+    w = nn.Parameter(torch.zeros(3))
+    plain = SynapticIntelligence([("w", w)], c=0.1, damping=0.5)
+    rect = SynapticIntelligence([("w", w)], c=0.1, damping=0.5, rectify=True)
+    for si in (plain, rect):
+        si.omega["w"] = torch.tensor([1.0, -1.0, 0.0])
+        si.consolidate()  # Delta = 0: Omega = omega / 0.5
+    torch.testing.assert_close(plain.importance["w"], torch.tensor([2.0, -2.0, 0.0]))
+    torch.testing.assert_close(rect.importance["w"], torch.tensor([2.0, 0.0, 0.0]))
+
+
+def test_si_rejects_an_unknown_path_gradient():
+    with pytest.raises(ValueError, match="path_gradient"):
+        SynapticIntelligence(nn.Linear(2, 2), path_gradient="surrogate")

@@ -61,6 +61,37 @@ def test_a_run_of_several_seeds_averages_the_single_seed_runs(tmp_path):
     assert "means over 2 seeds" in both.notes
 
 
+def test_the_si_models_see_raw_pixels_and_the_others_normalised_ones(tmp_path):
+    config = dataclasses.replace(
+        TINY, checkpoint_dir=str(tmp_path), models=("dendrites+si", "dendrites")
+    )
+    _run(config)
+    raw = torch.load(tmp_path / "dendrites-si-s0.pt", weights_only=False)["prototypes"][
+        "prototypes"
+    ]
+    norm = torch.load(tmp_path / "dendrites-s0.pt", weights_only=False)["prototypes"]["prototypes"]
+    assert float(raw.min()) >= 0.0 and float(raw.max()) <= 1.0  # means of x / 255
+    assert float(norm.min()) < 0.0  # background pixels are (0 - 0.1307) / 0.3081
+
+
+def test_the_si_mlp_trains_at_its_own_learning_rate(tmp_path):
+    _run(dataclasses.replace(TINY, checkpoint_dir=str(tmp_path), models=("si", "mlp"), lr_si=0.004))
+    si = torch.load(tmp_path / "si-s0.pt", weights_only=False)["optimiser"]
+    mlp = torch.load(tmp_path / "mlp-s0.pt", weights_only=False)["optimiser"]
+    assert si["param_groups"][0]["lr"] == 0.004
+    assert mlp["param_groups"][0]["lr"] == TINY.lr_mlp
+
+
+def test_an_si_only_setting_leaves_the_other_models_checkpoints_valid(tmp_path):
+    config = dataclasses.replace(TINY, checkpoint_dir=str(tmp_path), models=("dendrites", "si"))
+    _run(config)
+    changed = dataclasses.replace(config, si_rectify=not config.si_rectify)
+    with pytest.raises(ValueError, match="different config"):
+        _run(changed)  # the SI-MLP's checkpoint was written with the other setting
+    again = _run(dataclasses.replace(changed, models=("dendrites",)))
+    assert "resumed after epoch {'dendrites seed 0': 2}" in again.notes
+
+
 def test_the_run_says_which_device_it_trained_on():
     result = _run(dataclasses.replace(TINY, models=("mlp",), device="cpu"))
     assert "Device: cpu." in result.notes

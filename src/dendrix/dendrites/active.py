@@ -37,6 +37,11 @@ and training on later tasks adds the surrogate loss ``c * sum_i Omega_i (theta_i
 (``c >= 0`` the strength). ``omega`` integrates the gradient of the task loss alone: when the
 penalty was part of the loss, its gradient ``2 c Omega (theta - theta*)`` is removed first.
 
+Two variants follow Iyer et al.'s code (Numenta's SI mixin, also Masse et al. 2018):
+``path_gradient="total"`` integrates the gradient of the total loss (task + surrogate), and
+``rectify=True`` folds only the positive part of the path integral into the importance,
+``Omega_i <- Omega_i + max(omega_i, 0) / (Delta_i^2 + xi)``.
+
 References:
     A. Iyer, K. Grewal, A. Velu, L. O. Souza, J. Forest and S. Ahmad, "Avoiding catastrophe:
     active dendrites enable multi-task learning in dynamic environments", Frontiers in
@@ -569,14 +574,20 @@ def si_path_step(omega: Tensor, grad: Tensor, delta: Tensor) -> Tensor:
     return omega - grad * delta
 
 
-def si_consolidate(importance: Tensor, omega: Tensor, delta: Tensor, damping: float) -> Tensor:
-    """``Omega + omega / (Delta^2 + xi)`` at the end of a task (``Delta`` its total change).
+def si_consolidate(
+    importance: Tensor, omega: Tensor, delta: Tensor, damping: float, rectify: bool = False
+) -> Tensor:
+    """``Omega + omega / (Delta^2 + xi)`` at the end of a task (``Delta`` its total change);
+    with ``rectify``, ``Omega + max(omega, 0) / (Delta^2 + xi)``.
 
     Example:
         >>> si_consolidate(torch.tensor([0.0]), torch.tensor([0.5]), torch.tensor([0.5]), 0.25)
         tensor([1.])
+        >>> one, zero = torch.tensor([1.0]), torch.tensor([0.0])
+        >>> si_consolidate(one, torch.tensor([-0.5]), zero, 0.1, rectify=True)
+        tensor([1.])
     """
-    return importance + omega / (delta.square() + damping)
+    return importance + (omega.clamp_min(0.0) if rectify else omega) / (delta.square() + damping)
 
 
 class SynapticIntelligence:
@@ -608,6 +619,10 @@ class SynapticIntelligence:
             ``(name, parameter)`` pairs, e.g. a filtered ``model.named_parameters()``.
         c: strength ``c >= 0`` of the surrogate loss.
         damping: ``xi > 0``, keeps the importance finite for parameters that barely moved.
+        path_gradient: which loss's gradient ``omega`` integrates: ``"task"`` (Zenke et al.)
+            or ``"total"``, task + surrogate (Iyer et al.'s code).
+        rectify: fold only ``max(omega, 0)`` into the importance (Iyer et al.'s and Masse et
+            al.'s code); ``False``, all of ``omega`` (Zenke et al.'s equation).
 
     State: :meth:`state_dict` / :meth:`load_state_dict` hold ``omega``, ``importance``,
     ``anchor`` (theta*) and ``start`` (theta at the start of the task) per parameter name.
@@ -620,6 +635,8 @@ class SynapticIntelligence:
         params: nn.Module | Iterable[tuple[str, nn.Parameter]],
         c: float = 0.1,
         damping: float = 0.1,
+        path_gradient: str = "task",
+        rectify: bool = False,
     ) -> None:
         named = params.named_parameters() if isinstance(params, nn.Module) else params
         self.params: dict[str, nn.Parameter] = {}
@@ -634,6 +651,8 @@ class SynapticIntelligence:
         self.damping = check_float(
             "damping", damping, minimum=0.0, open_min=True, hint="e.g. 0.1 (Zenke et al.: xi)."
         )
+        self.path_gradient = check_choice("path_gradient", path_gradient, ("task", "total"))
+        self.rectify = bool(rectify)
         self.omega = {n: torch.zeros_like(p, requires_grad=False) for n, p in self.params.items()}
         self.importance = {n: torch.zeros_like(p) for n, p in self.params.items()}
         self.anchor = {n: p.detach().clone() for n, p in self.params.items()}
@@ -662,9 +681,10 @@ class SynapticIntelligence:
         Args:
             penalty: how the penalty reaches the optimiser.
 
-                - ``"in_loss"``: :meth:`penalty` was part of the differentiated loss. Its
-                  gradient ``2 c Omega (theta - theta*)`` is removed from the remembered
-                  gradient, so that ``omega`` integrates the task loss alone.
+                - ``"in_loss"``: :meth:`penalty` was part of the differentiated loss. Unless
+                  ``path_gradient="total"``, its gradient ``2 c Omega (theta - theta*)`` is
+                  removed from the remembered gradient, so that ``omega`` integrates the task
+                  loss alone.
                 - ``"add"``: the loss was the task loss alone. The penalty's gradient is added
                   to ``.grad`` here, which gives the same update as ``"in_loss"``.
                 - ``"none"``: no penalty at all. Only ``omega`` is tracked.
@@ -685,12 +705,14 @@ class SynapticIntelligence:
             if penalty == "none" or self.c == 0:
                 continue
             diff = torch.sub(theta, self.anchor[n], out=self._diff[n])  # theta - theta*
-            if penalty == "in_loss":
-                g.addcmul_(self.importance[n], diff, value=-2.0 * self.c)
-            else:
+            if penalty == "add":
                 if p.grad is None:  # the penalty reaches every parameter, as from the loss
                     p.grad = torch.zeros_like(theta)
                 p.grad.addcmul_(self.importance[n], diff, value=2.0 * self.c)
+                if self.path_gradient == "total":
+                    g.copy_(p.grad)
+            elif self.path_gradient == "task":  # "in_loss": take the penalty's part out
+                g.addcmul_(self.importance[n], diff, value=-2.0 * self.c)
         self._stepping = True
 
     @torch.no_grad()
@@ -710,7 +732,7 @@ class SynapticIntelligence:
         for n, p in self.params.items():
             theta = p.detach()
             self.importance[n] = si_consolidate(
-                self.importance[n], self.omega[n], theta - self.start[n], self.damping
+                self.importance[n], self.omega[n], theta - self.start[n], self.damping, self.rectify
             )
             self.anchor[n] = theta.clone()
             self.start[n] = theta.clone()

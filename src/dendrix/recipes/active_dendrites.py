@@ -116,6 +116,15 @@ class ActiveDendritesConfig:
         percent_on, weight_density, context_density: the dendritic network's k-winners
             fraction, feed-forward weight density and context density used at initialisation.
         si_c, si_damping: SI strength ``c`` and damping ``xi``.
+        si_path_gradient, si_rectify: the SI variant (:class:`SynapticIntelligence`); the
+            defaults are the authors' code: the path integral of the total loss's gradient,
+            and only its positive part folded into the importance.
+        lr_si: the SI-MLP's Adam learning rate (the authors' ``SI_PERMUTEDMNIST_10``: 1e-3;
+            dendrites + SI uses ``lr``, as their ``SI_CENTROID_10``).
+        normalize_si: whether the SI models see normalised pixels. The authors' dendrites +
+            SI config sets ``normalize=False  # Required for SI``, so they see ``x / 255``, as
+            in Zenke et al.'s and Masse et al.'s code: a background pixel is then 0 and leaves
+            its weights, and their importance, alone.
         infer_task: infer each test image's context as the nearest prototype (the paper); if
             False the true task's prototype is given (an upper bound, not the paper's setting).
         floor: if set, the claims are this quick-budget floor (%) on every model's average
@@ -147,6 +156,10 @@ class ActiveDendritesConfig:
     context_density: float = 0.1
     si_c: float = 0.1
     si_damping: float = 0.1
+    si_path_gradient: str = "total"
+    si_rectify: bool = True
+    lr_si: float = 1e-3
+    normalize_si: bool = False
     infer_task: bool = True
     floor: float | None = None
     threads: int | None = None
@@ -197,8 +210,20 @@ def _adam(params: Iterator[nn.Parameter], lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=lr)
 
 
-def _load(config: ActiveDendritesConfig) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Normalised ``[N, 784]`` float images and labels, train and test."""
+#: Fields only the SI models train with; the other models' checkpoint digests leave them out.
+_SI_ONLY = ("si_path_gradient", "si_rectify", "lr_si", "normalize_si")
+
+
+def _normalized(name: str, config: ActiveDendritesConfig) -> bool:
+    """Whether model ``name`` sees normalised pixels (else ``x / 255``)."""
+    return config.normalize_si if name.endswith("si") else True
+
+
+def _load(
+    config: ActiveDendritesConfig, normalize: bool = True
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """``[N, 784]`` float images (``x / 255``, normalised by the MNIST mean and standard
+    deviation if ``normalize``) and labels, train and test."""
     out = []
     for split, size in (("train", config.train_size), ("test", config.test_size)):
         x, y = load_mnist("mnist", split)
@@ -206,7 +231,8 @@ def _load(config: ActiveDendritesConfig) -> tuple[Tensor, Tensor, Tensor, Tensor
             g = torch.Generator().manual_seed(config.seed + (0 if split == "train" else 1))
             keep = torch.randperm(len(x), generator=g)[:size]
             x, y = x[keep], y[keep]
-        out += [((x.reshape(len(x), -1).float() / 255.0) - _MEAN) / _STD, y]
+        pixels = x.reshape(len(x), -1).float() / 255.0
+        out += [(pixels - _MEAN) / _STD if normalize else pixels, y]
     return out[0], out[1], out[2], out[3]
 
 
@@ -271,14 +297,22 @@ def _train_model(
     model = _build(name, config, torch.Generator().manual_seed(config.seed * 100 + index))
     model.to(device)
     with_si = name.endswith("si")
-    lr = {"dendrites": config.lr_dendrites, "mlp": config.lr_mlp}.get(name, config.lr)
+    lr = {"dendrites": config.lr_dendrites, "mlp": config.lr_mlp, "si": config.lr_si}.get(
+        name, config.lr
+    )
     optimiser = _adam(model.parameters(), lr)
     si = None
     if with_si:
         params = (
             (n, p) for n, p in model.named_parameters() if not n.endswith("segments")
         )  # Iyer et al. apply SI to the feed-forward weights only
-        si = SynapticIntelligence(params, c=config.si_c, damping=config.si_damping)
+        si = SynapticIntelligence(
+            params,
+            c=config.si_c,
+            damping=config.si_damping,
+            path_gradient=config.si_path_gradient,
+            rectify=config.si_rectify,
+        )
     ctx = PrototypeContext(config.num_tasks, 784).to(device)
     epochs = config.epochs_si if with_si else config.epochs_mlp if name == "mlp" else config.epochs
     path = (
@@ -287,7 +321,11 @@ def _train_model(
         else None
     )
     own = {"lr_mlp": config.lr_mlp, "epochs_mlp": config.epochs_mlp} if name == "mlp" else {}
-    digest = config_digest(config, ignore=(*_NOT_TRAINING, "lr_mlp", "epochs_mlp"), **own)
+    if with_si:
+        own |= {f: getattr(config, f) for f in _SI_ONLY if f != "lr_si" or name == "si"}
+    digest = config_digest(
+        config, ignore=(*_NOT_TRAINING, *_SI_ONLY, "lr_mlp", "epochs_mlp"), **own
+    )
     done, seconds, resumed = 0, 0.0, 0
     if path is not None and path.exists():
         saved = torch.load(path, map_location=device, weights_only=False)
@@ -362,9 +400,17 @@ def _run(config: ActiveDendritesConfig) -> Result:
     with torch_threads(config.threads):
         for seed in seeds:
             one = replace(config, seed=seed, seeds=1)
-            data = tuple(t.to(device) for t in _load(one))
             perms = permutations(config.num_tasks, seed).to(device)
-            runs.append({m: _train_model(m, one, data, perms) for m in config.models})
+            loaded: dict[bool, tuple[Tensor, ...]] = {}
+            for norm in dict.fromkeys(_normalized(m, config) for m in config.models):
+                loaded[norm] = tuple(t.to(device) for t in _load(one, norm))
+            runs.append(
+                {
+                    m: _train_model(m, one, loaded[_normalized(m, config)], perms)
+                    for m in config.models
+                }
+            )
+            data = next(iter(loaded.values()))
     metrics: dict[str, float] = {}
     for m in config.models:
         key = m.replace("+", "_")
@@ -399,10 +445,14 @@ def _run(config: ActiveDendritesConfig) -> Result:
         f"{config.num_tasks} permuted-MNIST tasks, {len(data[0])} training and {len(data[2])} "
         f"test images per task, seeds {seeds}; hidden {config.hidden} ({config.hidden_si} "
         f"with SI), {config.epochs} epochs per task ({config.epochs_si} with SI), batch "
-        f"{config.batch_size}, Adam lr {config.lr} ({config.lr_dendrites} for dendrites alone; "
-        f"plain MLP {config.lr_mlp} with {config.epochs_mlp} epochs per task), "
-        f"k-winners {100 * config.percent_on:g} %, weight density {config.weight_density}, SI "
-        f"c = {config.si_c}, xi = {config.si_damping}. Context at test time: "
+        f"{config.batch_size}, Adam lr {config.lr} ({config.lr_dendrites} for dendrites alone, "
+        f"{config.lr_si} for the SI-MLP; plain MLP {config.lr_mlp} with {config.epochs_mlp} "
+        f"epochs per task), k-winners {100 * config.percent_on:g} %, weight density "
+        f"{config.weight_density}, SI c = {config.si_c}, xi = {config.si_damping}, path "
+        f"integral of the {config.si_path_gradient} loss's gradient"
+        + (", positive part only" if config.si_rectify else "")
+        + ("" if config.normalize_si else "; the SI models see x / 255, not normalised")
+        + ". Context at test time: "
         + ("nearest prototype (task not given)" if config.infer_task else "the true task's")
         + f". Device: {device.type}. Training time per model, all seeds (s): "
         + ", ".join(f"{m} {sum(r[m]['seconds'] for r in runs):.0f}" for m in config.models)

@@ -26,9 +26,9 @@ plain MLP) and 20 with SI, hidden layers of 2048 units (2000 with SI), SI streng
 and damping ``xi = 0.1``. SI is the authors' variant (Numenta's SI mixin): the path integral
 takes the total loss's gradient and only its positive part enters the importance; the SI
 models see ``x / 255`` (``normalize=False  # Required for SI``), the others normalised
-pixels. The authors' mixin also leaves the penalty off during the second task (it tests
-``current_task > 1`` with tasks counted from 0), which we take for a slip and do not copy:
-our penalty acts from the second task on. Nothing is selected on the test split; no
+pixels. The authors' mixin adds the penalty only while ``current_task > 1``, which leaves it
+off during the second task if their experiment counts tasks from 0 (we could not confirm
+how it counts); our penalty acts from the second task on. Nothing is selected on the test split; no
 validation split is needed because no hyper-parameter is tuned here. A checkpoint is written
 after every epoch of every model; an interrupted run resumes where it stopped.
 

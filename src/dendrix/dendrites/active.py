@@ -675,8 +675,8 @@ class SynapticIntelligence:
 
     @torch.no_grad()
     def before_step(self, *, penalty: str = "in_loss") -> None:
-        """Remember ``theta(s)`` and the task-loss gradient; call after ``backward()`` and
-        before ``optimiser.step()``.
+        """Remember ``theta(s)`` and the gradient ``omega`` integrates (see ``path_gradient``);
+        call after ``backward()`` and before ``optimiser.step()``.
 
         Args:
             penalty: how the penalty reaches the optimiser.

@@ -28,9 +28,9 @@ takes the total loss's gradient and only its positive part enters the importance
 models see ``x / 255`` (``normalize=False  # Required for SI``), the others normalised
 pixels. The authors' mixin adds the penalty only while ``current_task > 1``, which leaves it
 off during the second task if their experiment counts tasks from 0 (we could not confirm
-how it counts); our penalty acts from the second task on. Nothing is selected on the test split; no
-validation split is needed because no hyper-parameter is tuned here. A checkpoint is written
-after every epoch of every model; an interrupted run resumes where it stopped.
+how it counts); our penalty acts from the second task on. Nothing is selected on the test
+split; no validation split is needed because no hyper-parameter is tuned here. A checkpoint
+is written after every epoch of every model; an interrupted run resumes where it stopped.
 
 Cost of the full configs, measured with one thread on a shared 2-core VM (seconds per epoch of
 60,000 images): dendrites 63-77, dendrites + SI 77, MLP 29, SI-MLP 37, with the SI penalty's

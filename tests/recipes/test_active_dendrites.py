@@ -61,7 +61,7 @@ def test_a_run_of_several_seeds_averages_the_single_seed_runs(tmp_path):
     assert "means over 2 seeds" in both.notes
 
 
-def test_the_si_models_see_raw_pixels_and_the_others_normalised_ones(tmp_path):
+def test_the_models_in_raw_pixels_see_x_over_255_and_the_others_normalised_pixels(tmp_path):
     config = dataclasses.replace(
         TINY, checkpoint_dir=str(tmp_path), models=("dendrites+si", "dendrites")
     )
@@ -105,3 +105,8 @@ def test_a_cuda_run_learns_like_a_cpu_run():
     for key in ("avg_accuracy_dendrites", "avg_accuracy_mlp"):
         assert abs(gpu[key] - cpu[key]) <= 10.0, key  # rounding differs; both must learn
         assert gpu[key] > 50.0, key
+
+
+def test_raw_pixels_names_only_known_models():
+    with pytest.raises(ValueError, match="models must be one of"):
+        _run(dataclasses.replace(TINY, raw_pixels=("cnn",)))

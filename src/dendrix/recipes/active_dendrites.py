@@ -24,13 +24,14 @@ Adam (not reset between tasks), batch 256, learning rate 5e-4 (3e-4 for ``dendri
 tasks; 3e-6 for the plain MLP, 1e-3 for the SI-MLP), 3 epochs per task without SI (5 for the
 plain MLP) and 20 with SI, hidden layers of 2048 units (2000 with SI), SI strength ``c = 0.1``
 and damping ``xi = 0.1``. SI is the authors' variant (Numenta's SI mixin): the path integral
-takes the total loss's gradient and only its positive part enters the importance; the SI
-models see ``x / 255`` (``normalize=False  # Required for SI``), the others normalised
-pixels. The authors' mixin adds the penalty only while ``current_task > 1``, which leaves it
-off during the second task if their experiment counts tasks from 0 (we could not confirm
-how it counts); our penalty acts from the second task on. Nothing is selected on the test
-split; no validation split is needed because no hyper-parameter is tuned here. A checkpoint
-is written after every epoch of every model; an interrupted run resumes where it stopped.
+takes the total loss's gradient and only its positive part enters the importance. Dendrites +
+SI sees ``x / 255`` (their ``normalize=False  # Required for SI``), the other models
+normalised pixels, as in the authors' configs. The authors' mixin adds the penalty only while
+``current_task > 1``, which leaves it off during the second task if their experiment counts
+tasks from 0 (we could not confirm how it counts); our penalty acts from the second task on.
+Nothing is selected on the test split; no validation split is needed because no
+hyper-parameter is tuned here. A checkpoint is written after every epoch of every model; an
+interrupted run resumes where it stopped.
 
 Cost of the full configs, measured with one thread on a shared 2-core VM (seconds per epoch of
 60,000 images): dendrites 63-77, dendrites + SI 77, MLP 29, SI-MLP 37, with the SI penalty's
@@ -126,10 +127,11 @@ class ActiveDendritesConfig:
             and only its positive part folded into the importance.
         lr_si: the SI-MLP's Adam learning rate (the authors' ``SI_PERMUTEDMNIST_10``: 1e-3;
             dendrites + SI uses ``lr``, as their ``SI_CENTROID_10``).
-        normalize_si: whether the SI models see normalised pixels. The authors' dendrites +
-            SI config sets ``normalize=False  # Required for SI``, so they see ``x / 255``, as
-            in Zenke et al.'s and Masse et al.'s code: a background pixel is then 0 and leaves
-            its weights, and their importance, alone.
+        raw_pixels: the models that see ``x / 255`` instead of normalised pixels. The authors'
+            dendrites + SI config sets ``normalize=False  # Required for SI`` (as Zenke et
+            al.'s and Masse et al.'s code feed ``x / 255``: a background pixel is then 0 and
+            leaves its weights, and their importance, alone); their SI-MLP config keeps the
+            dataset's normalisation.
         infer_task: infer each test image's context as the nearest prototype (the paper); if
             False the true task's prototype is given (an upper bound, not the paper's setting).
         floor: if set, the claims are this quick-budget floor (%) on every model's average
@@ -164,7 +166,7 @@ class ActiveDendritesConfig:
     si_path_gradient: str = "total"
     si_rectify: bool = True
     lr_si: float = 1e-3
-    normalize_si: bool = False
+    raw_pixels: tuple[str, ...] = ("dendrites+si",)
     infer_task: bool = True
     floor: float | None = None
     threads: int | None = None
@@ -216,12 +218,12 @@ def _adam(params: Iterator[nn.Parameter], lr: float) -> torch.optim.Optimizer:
 
 
 #: Fields only the SI models train with; the other models' checkpoint digests leave them out.
-_SI_ONLY = ("si_path_gradient", "si_rectify", "lr_si", "normalize_si")
+_SI_ONLY = ("si_path_gradient", "si_rectify", "lr_si")
 
 
 def _normalized(name: str, config: ActiveDendritesConfig) -> bool:
     """Whether model ``name`` sees normalised pixels (else ``x / 255``)."""
-    return config.normalize_si if name.endswith("si") else True
+    return name not in config.raw_pixels
 
 
 def _load(
@@ -328,8 +330,10 @@ def _train_model(
     own = {"lr_mlp": config.lr_mlp, "epochs_mlp": config.epochs_mlp} if name == "mlp" else {}
     if with_si:
         own |= {f: getattr(config, f) for f in _SI_ONLY if f != "lr_si" or name == "si"}
+    if not _normalized(name, config):
+        own["raw_pixels"] = True
     digest = config_digest(
-        config, ignore=(*_NOT_TRAINING, *_SI_ONLY, "lr_mlp", "epochs_mlp"), **own
+        config, ignore=(*_NOT_TRAINING, *_SI_ONLY, "raw_pixels", "lr_mlp", "epochs_mlp"), **own
     )
     done, seconds, resumed = 0, 0.0, 0
     if path is not None and path.exists():
@@ -396,7 +400,7 @@ def _train_model(
 
 
 def _run(config: ActiveDendritesConfig) -> Result:
-    for m in config.models:
+    for m in (*config.models, *config.raw_pixels):
         check_choice("models", m, MODELS)
     check_int("seeds", config.seeds, minimum=1, hint="the number of runs to average.")
     device = resolve_device(config.device)
@@ -456,7 +460,11 @@ def _run(config: ActiveDendritesConfig) -> Result:
         f"{config.weight_density}, SI c = {config.si_c}, xi = {config.si_damping}, path "
         f"integral of the {config.si_path_gradient} loss's gradient"
         + (", positive part only" if config.si_rectify else "")
-        + ("" if config.normalize_si else "; the SI models see x / 255, not normalised")
+        + (
+            f"; x / 255 inputs, not normalised, for {', '.join(config.raw_pixels)}"
+            if config.raw_pixels
+            else ""
+        )
         + ". Context at test time: "
         + ("nearest prototype (task not given)" if config.infer_task else "the true task's")
         + f". Device: {device.type}. Training time per model, all seeds (s): "

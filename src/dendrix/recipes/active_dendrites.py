@@ -419,7 +419,7 @@ def _run(config: ActiveDendritesConfig) -> Result:
                     for m in config.models
                 }
             )
-            data = next(iter(loaded.values()))
+            x_tr, _, x_te, _ = next(iter(loaded.values()))  # the same images, however scaled
     metrics: dict[str, float] = {}
     for m in config.models:
         key = m.replace("+", "_")
@@ -441,8 +441,8 @@ def _run(config: ActiveDendritesConfig) -> Result:
             )
     metrics["seeds"] = len(seeds)
     metrics["num_tasks"] = config.num_tasks
-    metrics["train_images_per_task"] = len(data[0])
-    metrics["test_images_per_task"] = len(data[2])
+    metrics["train_images_per_task"] = len(x_tr)
+    metrics["test_images_per_task"] = len(x_te)
     claims = _claims(config, metrics)
     resumed = {
         f"{m} seed {seed}": r[m]["resumed_from_epoch"]
@@ -451,7 +451,7 @@ def _run(config: ActiveDendritesConfig) -> Result:
         if r[m]["resumed_from_epoch"]
     }
     notes = (
-        f"{config.num_tasks} permuted-MNIST tasks, {len(data[0])} training and {len(data[2])} "
+        f"{config.num_tasks} permuted-MNIST tasks, {len(x_tr)} training and {len(x_te)} "
         f"test images per task, seeds {seeds}; hidden {config.hidden} ({config.hidden_si} "
         f"with SI), {config.epochs} epochs per task ({config.epochs_si} with SI), batch "
         f"{config.batch_size}, Adam lr {config.lr} ({config.lr_dendrites} for dendrites alone, "

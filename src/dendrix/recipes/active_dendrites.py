@@ -26,9 +26,11 @@ plain MLP) and 20 with SI, hidden layers of 2048 units (2000 with SI), SI streng
 and damping ``xi = 0.1``. SI is the authors' variant (Numenta's SI mixin): the path integral
 takes the total loss's gradient and only its positive part enters the importance. Dendrites +
 SI sees ``x / 255`` (their ``normalize=False  # Required for SI``), the other models
-normalised pixels, as in the authors' configs. The authors' mixin adds the penalty only while
-``current_task > 1``, which leaves it off during the second task if their experiment counts
-tasks from 0 (we could not confirm how it counts); our penalty acts from the second task on.
+normalised pixels, as in the authors' configs. One difference is kept on purpose: the authors'
+mixin adds the penalty only while ``current_task > 1`` and their experiment counts tasks from 0
+(incremented after each task, before consolidation), so their penalty first acts in the *third*
+task and the second trains unprotected -- a slip by every reading of Zenke et al.; our penalty
+acts from the second task on, as SI is defined.
 Nothing is selected on the test split; no validation split is needed because no
 hyper-parameter is tuned here. A checkpoint is written after every epoch of every model; an
 interrupted run resumes where it stopped.
@@ -131,7 +133,9 @@ class ActiveDendritesConfig:
             dendrites + SI config sets ``normalize=False  # Required for SI`` (as Zenke et
             al.'s and Masse et al.'s code feed ``x / 255``: a background pixel is then 0 and
             leaves its weights, and their importance, alone); their SI-MLP config keeps the
-            dataset's normalisation.
+            dataset's normalisation. (Later revisions of their dendrites + SI file drop the
+            ``normalize`` line, which falls back to normalising; which revision produced the
+            paper's figure is not recorded, so we follow the one that states a reason.)
         infer_task: infer each test image's context as the nearest prototype (the paper); if
             False the true task's prototype is given (an upper bound, not the paper's setting).
         floor: if set, the claims are this quick-budget floor (%) on every model's average

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 import torch
 
-from dendrix.recipes.active_dendrites import _run
+from dendrix.recipes.active_dendrites import _claims, _run
 from dendrix.recipes.base import RECIPES
 
 TINY = dataclasses.replace(
@@ -59,6 +59,41 @@ def test_a_run_of_several_seeds_averages_the_single_seed_runs(tmp_path):
         assert both.metrics[f"{key}_std"] == pytest.approx(abs(one[0][key] - one[1][key]) / 2**0.5)
     assert one[0]["avg_accuracy_dendrites"] != one[1]["avg_accuracy_dendrites"]  # seeds differ
     assert "means over 2 seeds" in both.notes
+
+
+def test_si_seeds_trains_the_si_models_on_the_first_seeds_only(tmp_path):
+    config = dataclasses.replace(
+        TINY, models=("dendrites", "si"), checkpoint_dir=str(tmp_path), seeds=2, si_seeds=1
+    )
+    result = _run(config)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dendrites-s0.pt", "dendrites-s1.pt", "si-s0.pt"
+    ]  # fmt: skip
+    alone = _run(
+        dataclasses.replace(config, models=("si",), seeds=1, si_seeds=None, checkpoint_dir="")
+    )
+    assert result.metrics["avg_accuracy_si"] == pytest.approx(alone.metrics["avg_accuracy_si"])
+    assert (result.metrics["seeds_si"], result.metrics["seeds_dendrites"]) == (1, 2)
+    assert "avg_accuracy_si_std" not in result.metrics
+    assert "avg_accuracy_dendrites_std" in result.metrics
+    assert "si over its first 1 seed only" in result.notes
+
+
+def test_each_claim_says_over_how_many_seeds_its_model_ran():
+    config = dataclasses.replace(
+        RECIPES["active-dendrites-pmnist"].config, models=("dendrites", "si"), seeds=3, si_seeds=1
+    )
+    metrics = {"avg_accuracy_dendrites": 94.0, "avg_accuracy_si": 97.0}
+    sources = {
+        c.metric: c.source for c in _claims(config, metrics | {"train_images_per_task": 60_000})
+    }
+    assert "ours mean of 3 seeds" in sources["avg_accuracy_dendrites"]
+    assert "ours one seed" in sources["avg_accuracy_si"]
+
+
+def test_si_seeds_cannot_exceed_seeds():
+    with pytest.raises(ValueError, match="si_seeds"):
+        _run(dataclasses.replace(TINY, seeds=1, si_seeds=2))
 
 
 def test_the_models_in_raw_pixels_see_x_over_255_and_the_others_normalised_pixels(tmp_path):

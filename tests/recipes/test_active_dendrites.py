@@ -98,7 +98,10 @@ def test_si_seeds_cannot_exceed_seeds():
 
 def test_the_models_in_raw_pixels_see_x_over_255_and_the_others_normalised_pixels(tmp_path):
     config = dataclasses.replace(
-        TINY, checkpoint_dir=str(tmp_path), models=("dendrites+si", "dendrites")
+        TINY,
+        checkpoint_dir=str(tmp_path),
+        models=("dendrites+si", "dendrites"),
+        raw_pixels=("dendrites+si",),
     )
     _run(config)
     raw = torch.load(tmp_path / "dendrites-si-s0.pt", weights_only=False)["prototypes"][
@@ -140,6 +143,14 @@ def test_a_cuda_run_learns_like_a_cpu_run():
     for key in ("avg_accuracy_dendrites", "avg_accuracy_mlp"):
         assert abs(gpu[key] - cpu[key]) <= 10.0, key  # rounding differs; both must learn
         assert gpu[key] > 50.0, key
+
+
+def test_dendrites_with_si_see_normalised_pixels_by_default(tmp_path):
+    config = RECIPES["active-dendrites-pmnist"].config
+    tiny = dataclasses.replace(TINY, checkpoint_dir=str(tmp_path), models=("dendrites+si",))
+    _run(dataclasses.replace(tiny, raw_pixels=config.raw_pixels))
+    saved = torch.load(tmp_path / "dendrites-si-s0.pt", weights_only=False)
+    assert float(saved["prototypes"]["prototypes"].min()) < 0.0  # background (0 - 0.1307) / 0.3081
 
 
 def test_raw_pixels_names_only_known_models():

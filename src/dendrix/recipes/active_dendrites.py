@@ -26,15 +26,14 @@ plain MLP) and 20 with SI, hidden layers of 2048 units (2000 with SI), SI streng
 and damping ``xi = 0.1``. SI is the authors' variant (Numenta's SI mixin): the path integral
 takes the total loss's gradient and only its positive part enters the importance. Every model
 sees normalised pixels, as the authors' final configs (``raw_pixels`` names models to feed
-``x / 255`` instead). One difference is kept on purpose: the authors'
-mixin adds the penalty only while ``current_task > 1`` and their experiment counts tasks from 0
-(incremented after each task, before consolidation), so their penalty first acts in the *third*
-task and the second trains unprotected -- a slip by every reading of Zenke et al.; our penalty
-acts from the second task on, as SI is defined.
-Nothing is selected on the test split; no validation split is needed because no
-hyper-parameter is tuned on it. (Where the authors' files disagree, a split of the *training*
-images decided: see ``raw_pixels``.) A checkpoint is written after every epoch of every model; an
-interrupted run resumes where it stopped.
+``x / 255`` instead). One difference is kept on purpose: the authors' mixin adds the penalty
+only while ``current_task > 1`` and their experiment counts tasks from 0 (incremented after
+each task, before consolidation), so their penalty first acts in the *third* task and the
+second trains unprotected -- a slip by every reading of Zenke et al.; our penalty acts from the
+second task on, as SI is defined. Nothing is selected on the test split; no validation split is
+needed because no hyper-parameter is tuned on it. (Where the authors' files disagree, a split
+of the *training* images decided: see ``raw_pixels``.) A checkpoint is written after every
+epoch of every model; an interrupted run resumes where it stopped.
 
 Cost of the full configs, measured with one thread on a shared 2-core VM (seconds per epoch of
 60,000 images): dendrites 63-77, dendrites + SI 77, MLP 29, SI-MLP 37, with the SI penalty's

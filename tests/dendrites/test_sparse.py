@@ -171,8 +171,10 @@ def test_cnn2_shapes_sparsity_and_boost_decay():
     linear = next(m for m in sparse.modules() if isinstance(m, SparseWeights))
     assert linear.module.weight.shape == (700, 1024)
     assert float(linear.mask.float().mean()) == pytest.approx(307 / 1024)  # round(0.3 * 1024)
-    hidden = sparse.layers[:9](x)  # up to the k-winners of the hidden layer
-    assert (hidden != 0).sum(1).tolist() == [100] * 3  # round(0.143 * 700)
+    # the authors' winner counts (c1_k = "400_300", k = 100), in training mode
+    for depth, winners in ((3, 400), (6, 300), (9, 100)):
+        out = sparse.layers[:depth](x).flatten(1)
+        assert (out != 0).sum(1).tolist() == [winners] * 3
     kw = [m for m in sparse.modules() if isinstance(m, (KWinners, KWinners2d))]
     assert len(kw) == 3
     update_boost_strength(sparse)

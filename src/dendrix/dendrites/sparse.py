@@ -21,14 +21,16 @@ number of correct classifications summed over the levels (at most ``11 * N`` for
 
 **CNN-2** (the MNIST networks of the paper, shapes as in Numenta's ``nupic.torch``)::
 
-    [B, 1, 28, 28] -> conv 5x5 (1 -> 32) -> maxpool 2 -> k-WTA (8.7 % of 32x12x12)
-                   -> conv 5x5 (32 -> 64) -> maxpool 2 -> k-WTA (29.3 % of 64x4x4)
+    [B, 1, 28, 28] -> conv 5x5 (1 -> 32) -> maxpool 2 -> k-WTA (400 of 32x12x12 = 8.7 %)
+                   -> conv 5x5 (32 -> 64) -> maxpool 2 -> k-WTA (300 of 64x4x4 = 29.3 %)
                    -> flatten 1024 -> sparse linear (1024 -> 700, weight density 0.3)
-                   -> k-WTA (14.3 % of 700) -> linear (700 -> 10)
+                   -> k-WTA (100 of 700 = 14.3 %) -> linear (700 -> 10)
 
 with boosting (strength 1.5, decay 0.85 per epoch, duty-cycle period 1000) and 1.5x as many
-winners at inference. The dense CNN-2 has ReLU for k-WTA and dense weights, with the paper's
-shapes: 30 and 30 channels (flatten 480) and 1000 hidden units.
+winners at inference. The winner counts are the authors' (``c1_k = "400_300"``, ``k = 100`` in
+their ``experiments_paper.cfg``); the paper's percentages are these rounded, and
+``round(0.087 * 4608)`` would give 401. The dense CNN-2 has ReLU for k-WTA and dense weights,
+with the paper's shapes: 30 and 30 channels (flatten 480) and 1000 hidden units.
 
 Reference: S. Ahmad and L. Scheinkman, "How can we be so dense? The benefits of using highly
 sparse representations", arXiv:1903.11257 (2019). k-winners: :mod:`dendrix.sdr.kwinners`.
@@ -389,8 +391,8 @@ class SparseCNN(nn.Module):
 
     Args:
         channels: output channels of the two convolutions.
-        percent_on: fraction of winners of the two convolutional k-WTA layers (of ``C*H*W``).
-        hidden: units of the sparse linear layer; hidden_percent_on: their k-WTA fraction.
+        k: winners of the two convolutional k-WTA layers (of ``C*H*W`` each).
+        hidden: units of the sparse linear layer; hidden_k: their winners.
         hidden_density: weight density of the sparse linear layer.
         boost_strength, boost_strength_factor, k_inference_factor, duty_cycle_period: the
             k-winners settings (:class:`dendrix.sdr.KWinners`).
@@ -409,9 +411,9 @@ class SparseCNN(nn.Module):
         self,
         *,
         channels: tuple[int, int] = (32, 64),
-        percent_on: tuple[float, float] = (0.087, 0.293),
+        k: tuple[int, int] = (400, 300),
         hidden: int = 700,
-        hidden_percent_on: float = 0.143,
+        hidden_k: int = 100,
         hidden_density: float = 0.3,
         boost_strength: float = 1.5,
         boost_strength_factor: float = 0.85,
@@ -433,10 +435,10 @@ class SparseCNN(nn.Module):
         self.layers = nn.Sequential(
             _dense(conv(nn.Conv2d, 1, c1, 5), generator),  # [B, c1, 24, 24]
             nn.MaxPool2d(2),  # [B, c1, 12, 12]
-            KWinners2d(c1, percent_on=percent_on[0], **kw),
+            KWinners2d(c1, k=k[0], **kw),
             _dense(conv(nn.Conv2d, c1, c2, 5), generator),  # [B, c2, 8, 8]
             nn.MaxPool2d(2),  # [B, c2, 4, 4]
-            KWinners2d(c2, percent_on=percent_on[1], **kw),
+            KWinners2d(c2, k=k[1], **kw),
             nn.Flatten(),  # [B, 16 c2]
             (
                 SparseLinear(16 * c2, hidden, hidden_density, generator=generator)
@@ -445,7 +447,7 @@ class SparseCNN(nn.Module):
                     _dense(conv(nn.Linear, 16 * c2, hidden), generator), hidden_density, generator
                 )
             ),
-            KWinners(hidden, percent_on=hidden_percent_on, **kw),
+            KWinners(hidden, k=hidden_k, **kw),
             _dense(conv(nn.Linear, hidden, classes), generator),
         )
 

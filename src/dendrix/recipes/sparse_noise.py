@@ -6,10 +6,11 @@ authors' ``experiments_paper.cfg`` (Numenta's htmpapers repository):
 
 - sparse (:class:`~dendrix.dendrites.SparseCNN`): two 5x5 convolutions (32, 64 channels) with
   max-pooling, a 700-unit hidden layer and a 10-way read-out, with k-winners after each of the
-  three (8.7 %, 29.3 %, 14.3 % of units on, boosting 1.5 decaying by 0.85 per epoch, 1.5x the
-  winners at inference) and 30 % dense weights in the hidden layer (PyTorch's initial bounds,
-  as their ``normalize_weights = False``). SGD without momentum, learning rate 0.02, 10 epochs,
-  batch 4 in the first epoch (so the duty cycles settle) and 64 after.
+  three (400, 300 and 100 winners: 8.7 %, 29.3 %, 14.3 % of the units; boosting 1.5 decaying
+  by 0.85 per epoch, 1.5x the winners at inference) and 30 % dense weights in the hidden layer
+  (PyTorch's initial bounds, as their ``normalize_weights = False``). SGD without momentum,
+  learning rate 0.02, 10 epochs, batch 4 in the first epoch (so the duty cycles settle) and 64
+  after.
 - dense (:class:`~dendrix.dendrites.DenseCNN`): 30 and 30 channels, 1000 hidden units, ReLUs,
   dense weights. SGD with momentum 0.9, learning rate 0.01, 15 epochs, batch 64 throughout.
 
@@ -184,8 +185,12 @@ def _train(name: str, config: SparseNoiseConfig, data: tuple[Tensor, ...], run_s
     optimiser = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     path = Path(config.checkpoint_dir) / f"{name}-s{run_seed}.pt" if config.checkpoint_dir else None
     other = _DENSE_FIELDS if sparse else _SPARSE_FIELDS
-    digest = config_digest(  # "schedule": checkpoints of the earlier lr * gamma^(e+1) differ
-        config, ignore=(*_NOT_TRAINING, *other), run_seed=run_seed, schedule="gamma^e"
+    # "schedule": checkpoints of the earlier lr * gamma^(e+1) differ; the sparse network's
+    # layers are hashed since its first k-winners layer kept 401 winners (round(0.087 * 4608))
+    # before it took the authors' 400
+    layers = {"layers": repr(model)} if sparse else {}
+    digest = config_digest(
+        config, ignore=(*_NOT_TRAINING, *other), run_seed=run_seed, schedule="gamma^e", **layers
     )
     history: dict[str, list[float]] = {"val_accuracy": [], "test_accuracy": [], "seconds": []}
     start_epoch = resumed = 0
